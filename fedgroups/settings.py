@@ -1,0 +1,136 @@
+"""Instance settings, read once from the environment (and a `.env` file) and passed in.
+
+Nothing else in the package reads the environment, so tests can run several instances
+side by side in one process with different settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fedgroups.errors import ConfigError
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_DATA_DIR = "data"
+SECRET_KEY_FILE = "secret_key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an instance needs to know about its configuration."""
+
+    base_url: str
+    database_url: str
+    data_dir: Path
+    secret_key: str
+    allow_private_peers: bool
+    workers: int
+
+    @property
+    def domain(self) -> str:
+        """host[:port] of the instance: the part after the @ in handles."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None
+    ) -> Settings:
+        """Build settings from `environ` (default: the process environment plus `./.env`).
+
+        Raises ConfigError with a one-line message on the first bad value.
+        """
+        env = dict(_read_dotenv(dotenv_path or Path(".env"))) if environ is None else {}
+        env.update(os.environ if environ is None else environ)
+        data_dir = Path(env.get("FEDGROUPS_DATA_DIR", DEFAULT_DATA_DIR))
+        return cls(
+            base_url=_parse_base_url(env.get("FEDGROUPS_BASE_URL", DEFAULT_BASE_URL)),
+            database_url=_parse_database_url(
+                env.get("FEDGROUPS_DATABASE_URL", f"sqlite://{data_dir}/fedgroups.sqlite3")
+            ),
+            data_dir=data_dir,
+            secret_key=env.get("FEDGROUPS_SECRET_KEY", ""),
+            allow_private_peers=_parse_bool(
+                "FEDGROUPS_ALLOW_PRIVATE_PEERS", env.get("FEDGROUPS_ALLOW_PRIVATE_PEERS", "0")
+            ),
+            workers=_parse_count("FEDGROUPS_WORKERS", env.get("FEDGROUPS_WORKERS", "1")),
+        )
+
+    def with_secret_key(self) -> Settings:
+        """Return settings whose secret key is set, generating one into the data dir once.
+
+        Kept out of `from_env` so that reading settings never writes to disk by surprise.
+        """
+        if self.secret_key:
+            return self
+        path = self.data_dir / SECRET_KEY_FILE
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+            key = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot use data dir {self.data_dir}: {exc.strerror}") from exc
+        if len(key) < 32:
+            raise ConfigError(f"secret key in {path} is too short (need 32+ characters)")
+        return replace(self, secret_key=key)
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _parse_base_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"FEDGROUPS_BASE_URL must be an http(s) origin, got {value!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"FEDGROUPS_BASE_URL must be a bare origin with no path, got {value!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"FEDGROUPS_BASE_URL has a bad port: {value!r}") from None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _parse_database_url(value: str) -> str:
+    if value.startswith("postgresql://"):
+        value = "postgres://" + value.removeprefix("postgresql://")
+    if not value.startswith(("sqlite://", "postgres://", "asyncpg://")):
+        raise ConfigError(
+            f"FEDGROUPS_DATABASE_URL must start with sqlite:// or postgres://, got {value!r}"
+        )
+    return value
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {value!r}")
+
+
+def _parse_count(name: str, value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if not 0 <= number <= 64:
+        raise ConfigError(f"{name} must be between 0 and 64, got {number}")
+    return number
