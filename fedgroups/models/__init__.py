@@ -1,0 +1,30 @@
+"""Tortoise models and small lookups: the persistence layer, importing nothing above it."""
+
+from fedgroups.models.account import Account
+from fedgroups.models.actor import Actor, ActorKind
+from fedgroups.models.delivery import Delivery
+from fedgroups.models.domain import BlockSeverity, DomainBlock, PeerDomain
+from fedgroups.models.group import Group
+from fedgroups.models.inbox_item import InboxItem
+from fedgroups.models.membership import Membership, MembershipRole, MembershipState
+from fedgroups.models.outbox_activity import OutboxActivity
+from fedgroups.models.post import Post
+from fedgroups.models.queue import JobState
+
+__all__ = [
+    "Account",
+    "Actor",
+    "ActorKind",
+    "BlockSeverity",
+    "Delivery",
+    "DomainBlock",
+    "Group",
+    "InboxItem",
+    "JobState",
+    "Membership",
+    "MembershipRole",
+    "MembershipState",
+    "OutboxActivity",
+    "PeerDomain",
+    "Post",
+]

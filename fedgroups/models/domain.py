@@ -1,0 +1,43 @@
+"""What this instance knows and decides about other servers: blocks, health, software."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class BlockSeverity(StrEnum):
+    SUSPEND = "suspend"  # refuse everything from and to the domain
+    LIMIT = "limit"  # accept, but hide from the directory and hold posts for review
+
+
+class DomainBlock(Model):
+    """An admin's decision to stop federating with a domain (host, or host:port)."""
+
+    id = fields.IntField(primary_key=True)
+    domain = fields.CharField(max_length=255, unique=True)
+    severity = fields.CharEnumField(BlockSeverity, max_length=16, default=BlockSeverity.SUSPEND)
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "domain_blocks"
+
+
+class PeerDomain(Model):
+    """Per-peer facts learnt on the wire: its software, which signature scheme it takes, health."""
+
+    id = fields.IntField(primary_key=True)
+    domain = fields.CharField(max_length=255, unique=True)
+    software = fields.CharField(max_length=64, default="")
+    software_checked_at = fields.DatetimeField(null=True)
+    signature_scheme = fields.CharField(max_length=16, default="")  # "" = not known yet
+    last_success_at = fields.DatetimeField(null=True)
+    last_failure_at = fields.DatetimeField(null=True)
+    consecutive_failures = fields.IntField(default=0)
+    unavailable_since = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "peer_domains"

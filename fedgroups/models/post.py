@@ -1,0 +1,49 @@
+"""Posts carried by groups: members' notes and replies, and what the group republished."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from fedgroups.models.actor import Actor
+    from fedgroups.models.group import Group
+
+
+class Post(Model):
+    """A post in a group. `author` wrote it, `publisher` is the actor it appears under.
+
+    They differ when a members-only group republishes a member's post as its own Note (and,
+    later, for anonymous posting), so moderators can always act on the real author.
+    """
+
+    id = fields.IntField(primary_key=True)
+    ap_id = fields.CharField(max_length=512, unique=True)
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="posts", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="authored_posts", on_delete=fields.CASCADE
+    )
+    publisher: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="published_posts", on_delete=fields.CASCADE
+    )
+    object_type = fields.CharField(max_length=16, default="Note")
+    in_reply_to = fields.CharField(max_length=512, default="", db_index=True)
+    thread_root = fields.CharField(max_length=512, default="", db_index=True)
+    name = fields.CharField(max_length=512, default="")
+    summary = fields.TextField(default="")  # content warning
+    content = fields.TextField(default="")  # sanitised HTML
+    url = fields.CharField(max_length=512, default="")
+    is_public = fields.BooleanField(default=True)
+    is_pinned = fields.BooleanField(default=False)
+    published_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "posts"
+        indexes = (("group_id", "published_at"),)
