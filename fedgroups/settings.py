@@ -17,7 +17,7 @@ from fedgroups.errors import ConfigError
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_DATA_DIR = "data"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)

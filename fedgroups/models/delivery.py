@@ -1,4 +1,4 @@
-"""Deliveries: one durable job per (activity, distinct inbox), written with the change that caused it."""
+"""Deliveries: one durable job per (activity, distinct inbox), written with its cause."""
 
 from __future__ import annotations
 

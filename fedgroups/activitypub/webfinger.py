@@ -1,0 +1,82 @@
+"""WebFinger (RFC 7033) and host-meta documents, and parsing of the `resource` parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from xml.sax.saxutils import quoteattr
+
+from fedgroups.activitypub.vocabulary import ACTIVITY_JSON
+
+
+@dataclass(frozen=True)
+class WebfingerQuery:
+    """What a `resource` asks for: an acct: handle, or a URL on this instance."""
+
+    username: str | None  # from acct:NAME@DOMAIN
+    url: str | None  # from an https:// resource
+
+
+def parse_resource(resource: str, domain: str) -> WebfingerQuery | None:
+    """Parse `resource` as Mastodon sends it (raw or percent-encoded); None if it is not ours.
+
+    Raises ValueError for a malformed resource (the endpoint answers 400).
+    """
+    value = unquote(resource.strip())
+    if not value:
+        raise ValueError("empty resource")
+    if value.startswith(("http://", "https://")):
+        return WebfingerQuery(username=None, url=value)
+    value = value.removeprefix("acct:").removeprefix("@")
+    name, at, host = value.rpartition("@")
+    if not at or not name or not host:
+        raise ValueError("resource must be acct:NAME@DOMAIN or a URL")
+    if host.lower() != domain.lower():
+        return None
+    return WebfingerQuery(username=name, url=None)
+
+
+def render_webfinger(
+    username: str, domain: str, ap_id: str, profile_url: str, actor_type: str
+) -> dict[str, Any]:
+    """One subject, exactly one `self` link (Mastodon takes the first and compares the type)."""
+    return {
+        "subject": f"acct:{username}@{domain}",
+        "aliases": [profile_url, ap_id] if profile_url != ap_id else [ap_id],
+        "links": [
+            {
+                "rel": "http://webfinger.net/rel/profile-page",
+                "type": "text/html",
+                "href": profile_url,
+            },
+            {
+                "rel": "self",
+                "type": ACTIVITY_JSON,
+                "href": ap_id,
+                "properties": {"https://www.w3.org/ns/activitystreams#type": actor_type},
+            },
+        ],
+    }
+
+
+def render_host_meta_xml(base_url: str) -> str:
+    template = quoteattr(f"{base_url}/.well-known/webfinger?resource={{uri}}")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template={template}/>\n'
+        "</XRD>\n"
+    )
+
+
+def render_host_meta_json(base_url: str) -> dict[str, Any]:
+    return {
+        "links": [{"rel": "lrdd", "template": f"{base_url}/.well-known/webfinger?resource={{uri}}"}]
+    }
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """True when `url` lives on this instance (scheme and host[:port] equal)."""
+    ours, theirs = urlsplit(base_url), urlsplit(url)
+    return (ours.scheme, ours.netloc.lower()) == (theirs.scheme, theirs.netloc.lower())
