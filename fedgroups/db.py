@@ -67,9 +67,9 @@ async def open_database(settings: Settings) -> TortoiseContext:
     """Connect to the instance's database; the caller closes it with `close_connections()`."""
     _ensure_sqlite_dir(settings.database_url)
     context = TortoiseContext()
-    await context.init(config=tortoise_config(settings.database_url))
-    if settings.is_sqlite:
-        with bind_context(context):
+    with bind_context(context):
+        await context.init(config=tortoise_config(settings.database_url))
+        if settings.is_sqlite:
             await _tune_sqlite(context)
     return context
 

@@ -1,18 +1,18 @@
 """The exception tree every layer raises, so web and worker code can map failures in one place.
 
-    FedgroupsError
-    ├── ConfigError            bad settings; start-up stops with a one-line message
-    ├── ValidationError        bad input from a person or the CLI (names, forms)
-    ├── NotFound               the thing does not exist, or the asker may not know it does
-    ├── Conflict               the thing already exists
-    └── FederationError        something another server sent or did
-        ├── MalformedActivity  the wire document is not usable (400)
-        ├── SignatureError     missing, malformed or wrong HTTP signature (401)
-        ├── KeyUnavailable     the signer's key host could not be reached (503, retry later)
-        ├── OriginMismatch     an id claimed by another origin than the one that spoke (401)
-        ├── BlockedDomain      the peer's domain is blocked by this instance
-        └── FetchError         a remote document could not be fetched safely
-            └── UnsafeAddress  the URL leads to a loopback/private/reserved address or bad scheme
+FedgroupsError
+├── ConfigError            bad settings; start-up stops with a one-line message
+├── ValidationError        bad input from a person or the CLI (names, forms)
+├── NotFound               the thing does not exist, or the asker may not know it does
+├── Conflict               the thing already exists
+└── FederationError        something another server sent or did
+    ├── MalformedActivity  the wire document is not usable (400)
+    ├── SignatureError     missing, malformed or wrong HTTP signature (401)
+    ├── KeyUnavailable     the signer's key host could not be reached (503, retry later)
+    ├── OriginMismatch     an id claimed by another origin than the one that spoke (401)
+    ├── BlockedDomain      the peer's domain is blocked by this instance
+    └── FetchError         a remote document could not be fetched safely
+        └── UnsafeAddress  the URL leads to a loopback/private/reserved address or bad scheme
 """
 
 

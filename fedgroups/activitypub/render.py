@@ -163,3 +163,35 @@ def render_unpaged_collection(collection_id: str, items: list[Any]) -> dict[str,
         "totalItems": len(items),
         "orderedItems": items,
     }
+
+
+def render_person_actor(
+    urls: ActorUrls,
+    username: str,
+    domain: str,
+    display_name: str,
+    summary_html: str,
+    published: datetime,
+    public_key_pem: str,
+) -> dict[str, Any]:
+    """A local member's Person actor, so they can follow and post to groups anywhere."""
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": urls.ap_id,
+        "type": "Person",
+        "preferredUsername": username,
+        "webfinger": f"{username}@{domain}",
+        "name": display_name,
+        "summary": summary_html,
+        "url": urls.ap_id,
+        "published": iso(published),
+        "inbox": urls.inbox,
+        "outbox": urls.outbox,
+        "followers": urls.followers,
+        "following": urls.following,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": False,
+        "discoverable": False,
+        "indexable": False,
+        "publicKey": render_public_key(urls.ap_id, public_key_pem),
+    }

@@ -1,0 +1,55 @@
+"""`create_app(settings)`: the ASGI application of one instance, its resources in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from fedgroups import __version__
+from fedgroups.db import bind_context, open_database
+from fedgroups.groups.actors import ensure_instance_actor
+from fedgroups.settings import Settings
+from fedgroups.web import actors, pages, wellknown
+from fedgroups.web.errors import exception_handlers
+from fedgroups.web.middleware import InstanceContextMiddleware
+from fedgroups.web.templating import TEMPLATES_DIR, build_environment
+
+
+def user_agent(settings: Settings) -> str:
+    return f"fedgroups/{__version__} (+{settings.base_url}/)"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app. Nothing is opened until the lifespan starts, so tests can build many."""
+    settings = settings.with_secret_key()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        context = await open_database(settings)
+        app.state.db = context
+        try:
+            with bind_context(context):
+                await ensure_instance_actor(settings)
+            yield
+        finally:
+            await context.close_connections()
+
+    app = Starlette(
+        routes=[
+            *wellknown.routes,
+            *actors.routes,
+            *pages.routes,
+            Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
+        ],
+        middleware=[Middleware(InstanceContextMiddleware)],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = build_environment(settings.domain)
+    return app

@@ -1,0 +1,183 @@
+"""The `fedgroups` command: migrate, serve, work the queue, and administer accounts, groups, peers.
+
+Every command reads settings once, prints one clear line on bad input and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fedgroups import __version__
+from fedgroups.errors import FedgroupsError
+from fedgroups.settings import Settings
+
+Handler = Callable[[Settings, argparse.Namespace], Awaitable[str | None]]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fedgroups", description="Federated support groups over ActivityPub."
+    )
+    parser.add_argument("--version", action="version", version=f"fedgroups {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+
+    serve = commands.add_parser("serve", help="run the web app, ActivityPub endpoints and workers")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    user = commands.add_parser("user", help="local accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    user_create = user.add_parser("create", help="create a local account")
+    user_create.add_argument("name")
+    user_create.add_argument("--password", required=True)
+    user_create.add_argument("--admin", action="store_true", help="make the account an admin")
+
+    group = commands.add_parser("group", help="groups hosted here").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    group_create = group.add_parser("create", help="create a Group actor")
+    group_create.add_argument("slug")
+    group_create.add_argument("--name", required=True, help="display name")
+    group_create.add_argument(
+        "--private", action="store_true", help="members-only: follows need approval"
+    )
+    group_create.add_argument("--owner", help="local account that owns the group")
+    group_create.add_argument("--summary", default="", help="short description")
+    group_create.add_argument(
+        "--exist-ok", action="store_true", help="succeed quietly if the group already exists"
+    )
+
+    domain = commands.add_parser("domain", help="instance-level federation blocks").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    block = domain.add_parser("block", help="stop federating with a domain")
+    block.add_argument("domain", help="host, or host:port")
+    block.add_argument("--reason", default="")
+    unblock = domain.add_parser("unblock", help="lift a block")
+    unblock.add_argument("domain")
+    domain.add_parser("list", help="list blocked domains")
+    return parser
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.db import migrate
+
+    await migrate(settings)
+    return "database is up to date"
+
+
+async def _user_create(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.accounts import create_account
+
+    account = await create_account(settings, args.name, args.password, is_admin=args.admin)
+    await account.fetch_related("actor")
+    return f"created account @{account.actor.handle}"
+
+
+async def _group_create(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.errors import Conflict
+    from fedgroups.groups.directory import create_group, find_group
+
+    try:
+        group = await create_group(
+            settings,
+            args.slug,
+            args.name,
+            is_private=args.private,
+            owner_username=args.owner,
+            summary=args.summary,
+        )
+    except Conflict:
+        if not args.exist_ok:
+            raise
+        group = await find_group(args.slug)
+        return f"group @{group.actor.handle} already exists"
+    await group.fetch_related("actor")
+    kind = "members-only group" if group.is_private else "group"
+    return f"created {kind} @{group.actor.handle} at {group.actor.ap_id}"
+
+
+async def _domain_block(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.domains import block_domain
+
+    block = await block_domain(args.domain, reason=args.reason)
+    return f"blocked {block.domain}"
+
+
+async def _domain_unblock(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.domains import normalise_domain, unblock_domain
+
+    if not await unblock_domain(args.domain):
+        raise _UsageError(f"{normalise_domain(args.domain)} was not blocked")
+    return f"unblocked {normalise_domain(args.domain)}"
+
+
+async def _domain_list(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.domains import list_blocks
+
+    blocks = await list_blocks()
+    if not blocks:
+        return "no blocked domains"
+    return "\n".join(
+        f"{block.domain}\t{block.severity.value}\t{block.reason}".rstrip() for block in blocks
+    )
+
+
+class _UsageError(FedgroupsError):
+    """A command that cannot do what was asked."""
+
+
+_DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
+    ("user", "create"): _user_create,
+    ("group", "create"): _group_create,
+    ("domain", "block"): _domain_block,
+    ("domain", "unblock"): _domain_unblock,
+    ("domain", "list"): _domain_list,
+}
+
+
+async def _run_with_database(handler: Handler, settings: Settings, args: Any) -> str | None:
+    from fedgroups.db import database
+
+    async with database(settings):
+        return await handler(settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    from fedgroups.server import serve
+
+    serve(settings, host=args.host, port=args.port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            _serve(settings, args)
+            return 0
+        if args.command == "migrate":
+            message = asyncio.run(_migrate(settings, args))
+        else:
+            handler = _DATABASE_COMMANDS[(args.command, getattr(args, "action", None))]
+            message = asyncio.run(_run_with_database(handler, settings, args))
+    except FedgroupsError as exc:
+        print(f"fedgroups: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    if message:
+        print(message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Creating and finding this instance's own actors: people, groups and the instance actor."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+
+from fedgroups.activitypub.keys import generate_key_pair
+from fedgroups.errors import Conflict, NotFound
+from fedgroups.models import Actor, ActorKind
+from fedgroups.settings import Settings
+
+INSTANCE_ACTOR_PATH = "/actor"
+ACTOR_PATHS = {ActorKind.PERSON: "/u/", ActorKind.GROUP: "/g/"}
+
+
+def local_actor_id(settings: Settings, kind: ActorKind, username: str) -> str:
+    return f"{settings.base_url}{ACTOR_PATHS[kind]}{username}"
+
+
+def handle_key(username: str, domain: str) -> str:
+    """Unique key of a handle: usernames compare case-insensitively, as on Mastodon."""
+    return f"{username.lower()}@{domain.lower()}"
+
+
+async def create_local_actor(
+    settings: Settings, kind: ActorKind, username: str, display_name: str, *, locked: bool = False
+) -> Actor:
+    """A new local actor with a fresh RSA-2048 key pair. Raises Conflict if the name is taken."""
+    if await Actor.exists(handle_key=handle_key(username, settings.domain)):
+        raise Conflict(f"the name {username!r} is already taken on {settings.domain}")
+    ap_id = local_actor_id(settings, kind, username)
+    private_pem, public_pem = generate_key_pair()
+    try:
+        return await Actor.create(
+            ap_id=ap_id,
+            kind=kind,
+            is_local=True,
+            username=username,
+            domain=settings.domain,
+            handle_key=handle_key(username, settings.domain),
+            display_name=display_name,
+            url=ap_id,
+            inbox_url=f"{ap_id}/inbox",
+            shared_inbox_url=f"{settings.base_url}/inbox",
+            outbox_url=f"{ap_id}/outbox",
+            followers_url=f"{ap_id}/followers",
+            manually_approves_followers=locked,
+            public_key_id=f"{ap_id}#main-key",
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+        )
+    except IntegrityError:  # lost a race with another process creating the same name
+        raise Conflict(f"the name {username!r} is already taken on {settings.domain}") from None
+
+
+async def ensure_instance_actor(settings: Settings) -> Actor:
+    """The Application actor that signs our GETs (FEP-2677); made once, on first need."""
+    ap_id = f"{settings.base_url}{INSTANCE_ACTOR_PATH}"
+    existing = await Actor.get_or_none(ap_id=ap_id)
+    if existing is not None:
+        return existing
+    private_pem, public_pem = generate_key_pair()
+    try:
+        return await Actor.create(
+            ap_id=ap_id,
+            kind=ActorKind.APPLICATION,
+            is_local=True,
+            # Its preferredUsername is the domain, which Mastodon webfingers back.
+            username=settings.domain,
+            domain=settings.domain,
+            handle_key=handle_key(settings.domain, settings.domain),
+            display_name=settings.domain,
+            url=f"{settings.base_url}/about",
+            inbox_url=f"{settings.base_url}/inbox",
+            shared_inbox_url=f"{settings.base_url}/inbox",
+            outbox_url=f"{ap_id}/outbox",
+            manually_approves_followers=True,
+            public_key_id=f"{ap_id}#main-key",
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+        )
+    except IntegrityError:  # another process made it first
+        return await Actor.get(ap_id=ap_id)
+
+
+async def find_local_actor(settings: Settings, username: str) -> Actor:
+    """The local actor with this handle (any case), or NotFound."""
+    actor = await Actor.get_or_none(
+        handle_key=handle_key(username, settings.domain), is_local=True, gone_at=None
+    )
+    if actor is None:
+        raise NotFound(f"no local actor named {username!r}")
+    return actor

@@ -1,0 +1,167 @@
+"""ActivityPub GETs of our actors and their collections (and the group's HTML page).
+
+Thin endpoints: the documents come from `activitypub.render`, the data and the decision of
+who may see it from `groups`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedgroups.activitypub import render
+from fedgroups.errors import NotFound
+from fedgroups.groups import collections, visibility
+from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, ensure_instance_actor, find_local_actor
+from fedgroups.groups.directory import find_group
+from fedgroups.models import ActorKind, Group
+from fedgroups.settings import Settings
+from fedgroups.web.negotiation import ActivityJSONResponse, wants_activity_json
+from fedgroups.web.templating import render_page
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _page_number(request: Request) -> int | None:
+    raw = request.query_params.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= 100_000:
+        raise NotFound("no such page")
+    return int(raw)
+
+
+def group_profile(settings: Settings, group: Group) -> render.GroupProfile:
+    actor = group.actor
+    return render.GroupProfile(
+        urls=render.ActorUrls.for_actor(actor.ap_id, settings.base_url),
+        username=actor.username,
+        domain=settings.domain,
+        name=group.name,
+        summary_html=group.summary,
+        profile_url=actor.ap_id,
+        published=group.created_at,
+        is_private=group.is_private,
+        public_key_pem=actor.public_key_pem,
+    )
+
+
+async def group_actor(request: Request) -> Response:
+    settings = _settings(request)
+    group = await find_group(request.path_params["slug"])
+    if not wants_activity_json(request):
+        return render_page(request, "groups/group.html", {"group": group, "settings": settings})
+    # The actor document is always public, members-only or not: peers need its key.
+    document = render.render_group_actor(group_profile(settings, group))
+    return ActivityJSONResponse(document, headers={"Vary": "Accept"})
+
+
+async def group_outbox(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    viewer = request.state.viewer
+    if not await visibility.can_read_content(group, viewer):
+        raise NotFound("hidden")
+    collection_id = f"{group.actor.ap_id}/outbox"
+    page = _page_number(request)
+    if page is None:
+        total = await collections.count_outbox(group)
+        return ActivityJSONResponse(render.render_collection(collection_id, total))
+    result = await collections.outbox_page(group, page)
+    return ActivityJSONResponse(
+        render.render_collection_page(collection_id, page, result.items, has_next=result.has_next)
+    )
+
+
+async def group_followers(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    collection_id = f"{group.actor.ap_id}/followers"
+    listable = await visibility.can_list_followers(group, request.state.viewer)
+    page = _page_number(request)
+    if page is None or not listable:
+        if page is not None:
+            raise NotFound("hidden")
+        total = await collections.count_followers(group)
+        return ActivityJSONResponse(render.render_collection(collection_id, total, paged=listable))
+    result = await collections.followers_page(group, page)
+    return ActivityJSONResponse(
+        render.render_collection_page(collection_id, page, result.items, has_next=result.has_next)
+    )
+
+
+async def group_following(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    collection_id = f"{group.actor.ap_id}/following"
+    if _page_number(request) is not None:
+        return ActivityJSONResponse(
+            render.render_collection_page(collection_id, 1, [], has_next=False)
+        )
+    return ActivityJSONResponse(render.render_collection(collection_id, 0))
+
+
+async def group_featured(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    items = (
+        await collections.featured_ids(group)
+        if await visibility.can_read_content(group, request.state.viewer)
+        else []
+    )
+    return ActivityJSONResponse(
+        render.render_unpaged_collection(f"{group.actor.ap_id}/featured", items)
+    )
+
+
+async def group_moderators(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    items = await collections.moderator_ids(group)
+    return ActivityJSONResponse(
+        render.render_unpaged_collection(f"{group.actor.ap_id}/moderators", items)
+    )
+
+
+async def person_actor(request: Request) -> Response:
+    settings = _settings(request)
+    actor = await find_local_actor(settings, request.path_params["name"])
+    if actor.kind != ActorKind.PERSON:
+        raise NotFound("not a person")
+    document = render.render_person_actor(
+        render.ActorUrls.for_actor(actor.ap_id, settings.base_url),
+        actor.username,
+        settings.domain,
+        actor.display_name,
+        actor.summary,
+        actor.created_at,
+        actor.public_key_pem,
+    )
+    return ActivityJSONResponse(document, headers={"Vary": "Accept"})
+
+
+async def instance_actor(request: Request) -> Response:
+    settings = _settings(request)
+    actor = await ensure_instance_actor(settings)
+    document = render.render_application_actor(
+        actor.ap_id, settings.domain, settings.base_url, actor.public_key_pem
+    )
+    return ActivityJSONResponse(document, headers={"Cache-Control": "max-age=600"})
+
+
+async def empty_outbox(request: Request) -> Response:
+    collection_id = f"{_settings(request).base_url}{request.url.path}"
+    return ActivityJSONResponse(render.render_collection(collection_id, 0))
+
+
+routes = [
+    Route(INSTANCE_ACTOR_PATH, instance_actor),
+    Route(f"{INSTANCE_ACTOR_PATH}/outbox", empty_outbox),
+    Route("/g/{slug}", group_actor),
+    Route("/g/{slug}/outbox", group_outbox),
+    Route("/g/{slug}/followers", group_followers),
+    Route("/g/{slug}/following", group_following),
+    Route("/g/{slug}/featured", group_featured),
+    Route("/g/{slug}/moderators", group_moderators),
+    Route("/u/{name}", person_actor),
+    Route("/u/{name}/outbox", empty_outbox),
+]

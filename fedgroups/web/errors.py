@@ -1,0 +1,29 @@
+"""Map the error tree to HTTP answers: JSON for servers, a page for people.
+
+NotFound gives the same answer whether a thing never existed or is hidden from the asker.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedgroups.errors import Conflict, NotFound, ValidationError
+from fedgroups.web.negotiation import JSONResponse, wants_activity_json
+from fedgroups.web.templating import render_page
+
+_STATUS = {NotFound: 404, ValidationError: 400, Conflict: 409}
+_TITLES = {404: "Not found", 400: "Bad request", 409: "Already exists"}
+
+
+async def handle_known_error(request: Request, exc: Exception) -> Response:
+    status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+    message = _TITLES[status] if status == 404 else str(exc)
+    if wants_activity_json(request) or request.url.path.startswith(("/.well-known", "/nodeinfo")):
+        return JSONResponse({"error": message}, status_code=status)
+    return render_page(
+        request, "errors/error.html", {"status": status, "message": message}, status_code=status
+    )
+
+
+exception_handlers = {kind: handle_known_error for kind in _STATUS}
