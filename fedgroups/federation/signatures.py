@@ -183,6 +183,12 @@ def _normalise(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _required(headers: dict[str, str], name: str) -> str:
+    if name not in headers:
+        raise SignatureError(f"{name} header missing")
+    return headers[name]
+
+
 def _without(headers: Mapping[str, str], *names: str) -> dict[str, str]:
     """Copy headers, dropping the given names in any letter case."""
     drop = {name.lower() for name in names}
@@ -368,7 +374,7 @@ def _cavage_plan(
     names = _covered_names(params)
     _require_cavage_coverage(names, params, method, body)
     if "digest" in headers or _needs_digest(method, body):
-        _verify_digest_header(headers.get("digest", ""), body)
+        _verify_digest_header(_required(headers, "digest"), body)
     _check_cavage_times(names, params, headers, window)
     strings = _cavage_strings(names, params, method, url, headers)
     signature = _strict_b64(params["signature"], "signature")
@@ -471,7 +477,7 @@ def _rfc9421_plan(
     sig = _parse_rfc9421(headers)
     _require_rfc9421_coverage(sig, method, url, headers, body)
     if "content-digest" in headers or _needs_digest(method, body):
-        _verify_content_digest(headers.get("content-digest", ""), body)
+        _verify_content_digest(_required(headers, "content-digest"), body)
     window.check(_from_epoch(sig.params["created"], "created"), "created")
     if "expires" in sig.params:
         window.check_expires(_from_epoch(sig.params["expires"], "expires"))
