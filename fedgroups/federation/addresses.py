@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
+import httpx
 import idna
 
 from fedgroups.errors import FetchError, UnsafeAddress
@@ -129,12 +130,27 @@ def check_url(url: str) -> CheckedURL:
     default = DEFAULT_PORTS[scheme]
     netloc = netloc_host if port in (None, default) else f"{netloc_host}:{port}"
     canonical = SplitResult(scheme, netloc, parts.path or "/", parts.query, parts.fragment)
-    return CheckedURL(scheme, host, port or default, canonical)
+    checked = CheckedURL(scheme, host, port or default, canonical)
+    _same_for_the_client(checked)
+    return checked
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL, from the same parse that `check_url` makes (T08)."""
     return check_url(url).origin
+
+
+def _same_for_the_client(checked: CheckedURL) -> None:
+    # The HTTP client parses the URL again; both parsers must agree on the origin, or
+    # the origin checked here would not be the one contacted (T08, T25).
+    try:
+        theirs = httpx.URL(checked.url)
+        origin = (theirs.scheme, theirs.raw_host.decode("ascii"), theirs.port)
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise UnsafeAddress(f"URL refused by the HTTP client: {exc}") from exc
+    port = None if checked.port == DEFAULT_PORTS[checked.scheme] else checked.port
+    if origin != (checked.scheme, checked.host, port):
+        raise UnsafeAddress(f"URL parsers disagree on {checked.url!r}")
 
 
 def _refuse_bad_characters(url: str) -> None:
