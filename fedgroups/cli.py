@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from fedgroups import __version__
 from fedgroups.errors import FedgroupsError
@@ -18,8 +18,15 @@ from fedgroups.settings import Settings
 Handler = Callable[[Settings, argparse.Namespace], Awaitable[str | None]]
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; the contract promises one clear line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"fedgroups: error: {message} (see '{self.prog} --help')\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="fedgroups", description="Federated support groups over ActivityPub."
     )
     parser.add_argument("--version", action="version", version=f"fedgroups {__version__}")

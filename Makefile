@@ -1,0 +1,59 @@
+# fedgroups: every target works on a fresh clone with Python 3.11 and make; .venv is made here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FEDIFY_PEER := conformance/peers/fedify
+# `make test` runs the PostgreSQL tier too when this server answers (a throwaway database is
+# created for the run and dropped after it). Set it empty to run the SQLite tier only.
+FEDGROUPS_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+export FEDGROUPS_TEST_POSTGRES
+
+.PHONY: run test lint format migrations bench peers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-run
+
+## run: migrate an embedded SQLite database, create a first group, serve on 127.0.0.1:8000
+run: $(VENV)/.installed-run
+	$(BIN)/fedgroups migrate
+	$(BIN)/fedgroups group create welcome --name "Welcome circle" --exist-ok \
+		--summary "A first group to look around in. Say hello by mentioning @welcome."
+	exec $(BIN)/fedgroups serve
+
+## test: the whole suite (SQLite, plus PostgreSQL when reachable; independent peers when installed)
+test: $(VENV)/.installed-dev peers
+	$(BIN)/pytest
+
+## peers: independent ActivityPub implementations the interop tests run against (npm)
+peers:
+	@if command -v npm >/dev/null 2>&1 && [ -f $(FEDIFY_PEER)/package-lock.json ]; then \
+		[ -d $(FEDIFY_PEER)/node_modules ] || npm ci --prefix $(FEDIFY_PEER) --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: interop tests against Fedify will be skipped"; fi
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check fedgroups tests conformance bench
+	$(BIN)/ruff format --check fedgroups tests conformance bench
+	$(BIN)/lint-imports
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format fedgroups tests conformance bench
+	$(BIN)/ruff check --fix fedgroups tests conformance bench
+
+## migrations: write a new migration after changing fedgroups/models
+migrations: $(VENV)/.installed-dev
+	$(BIN)/tortoise -c fedgroups.db.MIGRATIONS_CONFIG makemigrations
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
