@@ -12,6 +12,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpcore
 import pytest
@@ -148,10 +149,13 @@ async def outbound_server() -> AsyncIterator[ServerFactory]:
         await server.close()
 
 
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
 class FakeDNS:
     """Answers chosen names from a script, one answer list per lookup; others pass through."""
 
-    def __init__(self, real: Callable[..., Awaitable[list[tuple]]]) -> None:
+    def __init__(self, real: Callable[..., Awaitable[Any]]) -> None:
         self._real = real
         self._answers: dict[str, list[list[str]]] = {}
         self.lookups: dict[str, int] = {}
@@ -161,17 +165,19 @@ class FakeDNS:
         self._answers[name] = [list(a) for a in answers]
         self.lookups[name] = 0
 
-    async def getaddrinfo(self, host: object, port: object, *args: object, **kw: object) -> list:
+    async def getaddrinfo(
+        self, host: object, port: object, *args: object, **kw: object
+    ) -> list[AddrInfo]:
         name = host.decode() if isinstance(host, bytes) else str(host)
         if name not in self._answers:
-            return await self._real(host, port, *args, **kw)
+            return list(await self._real(host, port, *args, **kw))
         self.lookups[name] += 1
         script = self._answers[name]
         answer = script.pop(0) if len(script) > 1 else script[0]
         return [_addrinfo(ip, int(str(port))) for ip in answer]
 
 
-def _addrinfo(ip: str, port: int) -> tuple:
+def _addrinfo(ip: str, port: int) -> AddrInfo:
     if ":" in ip:
         return (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port, 0, 0))
     return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port))
@@ -198,7 +204,12 @@ class RoutingDialer(httpcore.AsyncNetworkBackend):
         self._real = httpcore.AnyIOBackend()
 
     async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, **kw: object
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         self.dialled.append((host, port))
         if host not in self.routes:
@@ -262,6 +273,6 @@ def outbound_tls(outbound_cert_files: tuple[Path, Path]) -> TLSPair:
     def record_sni(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         seen.append(name or "")
 
-    server.sni_callback = record_sni  # type: ignore[assignment]
+    server.sni_callback = record_sni
     client = ssl.create_default_context(cafile=str(cert_path))
     return TLSPair(server=server, client=client, server_names=seen)
