@@ -190,7 +190,11 @@ class _BoundedDecoder:
         return self._take(out)
 
     def finish(self) -> bytes:
-        return b"" if self._zlib is None else self._take(self._zlib.flush())
+        if self._zlib is None:
+            return b""
+        if not self._zlib.eof:
+            raise FetchError("compressed body is truncated")
+        return self._take(self._zlib.flush())
 
     def _take(self, data: bytes) -> bytes:
         self._left -= len(data)

@@ -393,6 +393,19 @@ async def test_t34_announced_length_over_the_cap_is_refused_before_reading(
     assert time.monotonic() - started < 1
 
 
+async def test_t34_truncated_or_corrupt_compressed_bodies_are_refused(
+    outbound_server: ServerFactory, fetch_client: httpx.AsyncClient
+) -> None:
+    routes: dict[str, Reply] = {}
+    server = await outbound_server(routes)
+    whole = gzip.compress(json.dumps({"id": server.url("/t")}).encode())
+    for path, body in (("/t", whole[:-12]), ("/c", b"not gzip at all")):
+        gz = [("Content-Type", AS), ("Content-Encoding", "gzip")]
+        routes[path] = Reply(headers=gz, body=body)
+        with pytest.raises(FetchError, match=r"truncated|corrupt"):
+            await fetch_document(fetch_client, server.url(path))
+
+
 @pytest.mark.parametrize("encoding", ["br", "zstd", "gzip, gzip", "compress"])
 async def test_t34_encodings_we_cannot_bound_are_refused(
     outbound_server: ServerFactory, fetch_client: httpx.AsyncClient, encoding: str
