@@ -10,18 +10,14 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fedgroups import __version__
 from fedgroups.db import bind_context, open_database
+from fedgroups.federation.context import start_federation
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.settings import Settings
-from fedgroups.web import actors, pages, wellknown
+from fedgroups.web import actors, inboxes, pages, wellknown
 from fedgroups.web.errors import exception_handlers
 from fedgroups.web.middleware import InstanceContextMiddleware
 from fedgroups.web.templating import TEMPLATES_DIR, build_environment
-
-
-def user_agent(settings: Settings) -> str:
-    return f"fedgroups/{__version__} (+{settings.base_url}/)"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -34,8 +30,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.db = context
         try:
             with bind_context(context):
-                await ensure_instance_actor(settings)
-            yield
+                instance_actor = await ensure_instance_actor(settings)
+            app.state.federation = start_federation(settings, instance_actor)
+            try:
+                yield
+            finally:
+                await app.state.federation.close()
         finally:
             await context.close_connections()
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             *wellknown.routes,
             *actors.routes,
+            *inboxes.routes,
             *pages.routes,
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from fedgroups.errors import ValidationError
 from fedgroups.models import BlockSeverity, DomainBlock
+from fedgroups.models.domain import is_domain_blocked
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 
@@ -46,8 +47,4 @@ async def list_blocks() -> list[DomainBlock]:
 
 async def is_blocked(domain: str) -> bool:
     """True when `domain` or any parent domain of it is blocked (host:port matches exactly too)."""
-    domain = domain.lower()
-    host = domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
-    labels = host.split(".")
-    candidates = {domain, host} | {".".join(labels[i:]) for i in range(1, len(labels) - 1)}
-    return await DomainBlock.filter(domain__in=list(candidates)).exists()
+    return await is_domain_blocked(domain)

@@ -41,3 +41,17 @@ class PeerDomain(Model):
 
     class Meta:
         table = "peer_domains"
+
+
+def domain_candidates(domain: str) -> list[str]:
+    """`domain` as blocks may name it: host:port, host, and each parent domain of host."""
+    domain = domain.lower()
+    host = domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
+    labels = host.split(".")
+    parents = {".".join(labels[i:]) for i in range(1, len(labels) - 1)}
+    return sorted({domain, host} | parents)
+
+
+async def is_domain_blocked(domain: str) -> bool:
+    """True when `domain` or a parent domain of it is blocked (suspend or limit)."""
+    return await DomainBlock.filter(domain__in=domain_candidates(domain)).exists()

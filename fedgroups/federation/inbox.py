@@ -1,0 +1,121 @@
+"""The inbox: verify, check origins, persist, answer. Nothing else happens in the request.
+
+An activity is acknowledged (202) only after its InboxItem is committed, so nothing accepted
+is ever lost; processing happens later in a worker (federation/dispatch.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.exceptions import IntegrityError
+
+from fedgroups.activitypub.parse import same_origin
+from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, SignatureError
+from fedgroups.federation.fetch import parse_document
+from fedgroups.federation.keys import RemoteActors
+from fedgroups.federation.signatures import signature_key_id, verify_request
+from fedgroups.models import Actor, InboxItem
+from fedgroups.models.domain import is_domain_blocked
+
+MAX_BODY_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Why the inbox answered 202: stored, a replay, or dropped on purpose."""
+
+    outcome: str  # "stored" | "duplicate" | "blocked" | "unknown-actor-delete"
+    item_id: int | None = None
+
+
+def _actor_id(activity: dict[str, Any]) -> str:
+    actor = activity.get("actor")
+    if isinstance(actor, dict):
+        actor = actor.get("id")
+    if not isinstance(actor, str) or not actor.startswith(("https://", "http://")):
+        raise MalformedActivity("activity has no actor id")
+    return actor
+
+
+def _activity_fields(activity: dict[str, Any]) -> tuple[str, str]:
+    activity_id, kind = activity.get("id"), activity.get("type")
+    if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")):
+        raise MalformedActivity("activity has no id")
+    if not isinstance(kind, str) or not kind:
+        raise MalformedActivity("activity has no type")
+    if len(activity_id) > 512:
+        raise MalformedActivity("activity id is too long")
+    return activity_id, kind[:32]
+
+
+def _key_domain(key_id: str) -> str:
+    return urlsplit(key_id).netloc.lower()
+
+
+def _is_self_delete(activity: dict[str, Any], actor_id: str) -> bool:
+    target = activity.get("object")
+    target = target.get("id") if isinstance(target, dict) else target
+    return activity.get("type") == "Delete" and target == actor_id
+
+
+async def receive_activity(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    remote_actors: RemoteActors,
+) -> Accepted:
+    """Verify and store one POSTed activity. Raises the error the caller maps to a status."""
+    try:
+        activity = parse_document(body)
+    except FetchError as exc:
+        raise MalformedActivity(str(exc)) from None
+    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL characters (T32)
+        raise MalformedActivity("NUL characters are not accepted")
+    activity_id, kind = _activity_fields(activity)
+    actor_id = _actor_id(activity)
+    if _is_self_delete(activity, actor_id) and not await _is_known(actor_id):
+        # Account deletions flood every server; an actor we never knew needs no work
+        # (Mastodon and guppe drop these without fetching the key).
+        return Accepted("unknown-actor-delete")
+    if not any(name.lower() == "signature" for name in headers):
+        raise SignatureError("request is not signed")
+    key_id = signature_key_id(method, url, headers)
+    for domain in {_key_domain(key_id), _key_domain(actor_id)}:
+        if await is_domain_blocked(domain):  # dropped before any key fetch (T13)
+            return Accepted("blocked")
+    verified = await verify_request(method, url, headers, body, remote_actors.resolve_key)
+    if verified.owner != actor_id:
+        raise SignatureError("the signer is not the activity's actor")
+    if not same_origin(activity_id, actor_id):
+        raise OriginMismatch("activity id is on another origin than its actor")
+    return await _store(activity, activity_id, kind, actor_id, verified.key_id, url)
+
+
+async def _is_known(actor_id: str) -> bool:
+    return await Actor.exists(ap_id=actor_id)
+
+
+async def _store(
+    activity: dict[str, Any], activity_id: str, kind: str, actor_id: str, key_id: str, url: str
+) -> Accepted:
+    if await InboxItem.exists(activity_ap_id=activity_id):
+        return Accepted("duplicate")
+    try:
+        item = await InboxItem.create(
+            activity_ap_id=activity_id,
+            activity_type=kind,
+            actor_ap_id=actor_id,
+            signer_key_id=key_id,
+            recipient=url,
+            body=activity,
+            run_at=datetime.now(UTC),
+        )
+    except IntegrityError:  # a concurrent copy won the unique constraint (T18)
+        return Accepted("duplicate")
+    return Accepted("stored", item.id)

@@ -1,0 +1,122 @@
+"""A remote fediverse actor for tests: its own key pair, documents, and signed requests.
+
+`serve_peer` runs it as a real HTTP server on a loopback port, so our instance fetches its
+actor and key over the wire exactly as from any other server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedgroups.activitypub.keys import generate_key_pair, load_private_key
+from fedgroups.federation.signatures import sign_cavage
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RemotePeer:
+    """One remote server with one Person actor, `https://{domain}/users/{name}` style."""
+
+    base_url: str
+    name: str = "rosa"
+    keys: tuple[str, str] = field(default_factory=generate_key_pair)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def actor_id(self) -> str:
+        return f"{self.base_url}/users/{self.name}"
+
+    @property
+    def key_id(self) -> str:
+        return f"{self.actor_id}#main-key"
+
+    def actor_document(self) -> dict[str, Any]:
+        return {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": self.actor_id,
+            "type": "Person",
+            "preferredUsername": self.name,
+            "inbox": f"{self.actor_id}/inbox",
+            "outbox": f"{self.actor_id}/outbox",
+            "followers": f"{self.actor_id}/followers",
+            "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
+            "publicKey": {"id": self.key_id, "owner": self.actor_id, "publicKeyPem": self.keys[1]},
+        }
+
+    def rotate_key(self) -> None:
+        self.keys = generate_key_pair()
+
+    def signed_post(self, url: str, activity: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        body = orjson.dumps(activity)
+        headers = sign_cavage(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json"},
+            body,
+            self.key_id,
+            load_private_key(self.keys[0]),
+        )
+        return body, headers
+
+    def activity(self, kind: str, obj: Any, number: int = 1, **extra: Any) -> dict[str, Any]:
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{self.actor_id}/activities/{kind.lower()}-{number}",
+            "type": kind,
+            "actor": self.actor_id,
+            "object": obj,
+            **extra,
+        }
+
+    def app(self) -> Starlette:
+        async def actor(request: Request) -> Response:
+            return Response(
+                orjson.dumps(self.actor_document()), media_type="application/activity+json"
+            )
+
+        async def inbox(request: Request) -> Response:
+            self.received.append(orjson.loads(await request.body()))
+            return Response(status_code=202)
+
+        return Starlette(
+            routes=[
+                Route(f"/users/{self.name}", actor),
+                Route("/inbox", inbox, methods=["POST"]),
+                Route(f"/users/{self.name}/inbox", inbox, methods=["POST"]),
+            ]
+        )
+
+
+@contextlib.asynccontextmanager
+async def serve_peer(peer_factory: Any = RemotePeer) -> AsyncIterator[RemotePeer]:
+    """Run a RemotePeer on a free loopback port for the duration of the block."""
+    port = free_port()
+    peer = peer_factory(base_url=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(
+        uvicorn.Config(peer.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield peer
+    finally:
+        server.should_exit = True
+        await task
