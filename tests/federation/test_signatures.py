@@ -474,6 +474,18 @@ async def test_malformed_signature_header_refused(mangle, rsa_key) -> None:
         await verify_request("POST", INBOX, headers, BODY, resolver, now=NOW)
 
 
+async def test_second_signature_header_line_refused(rsa_key, other_rsa_key) -> None:
+    # T05(d): a second Signature line (here a weaker one) must not be picked over the first.
+    good = good_header(rsa_key)
+    weak = cavage(other_rsa_key, ["(request-target)", "host", "date", "digest"], post_headers())
+    raw = [(k.lower().encode(), v.encode()) for k, v in good.items()]
+    raw.append((b"signature", weak["Signature"].encode()))
+    multi = httpx.Headers([(k.decode(), v.decode()) for k, v in raw])
+    for headers in (StarletteHeaders(raw=raw), multi):
+        with pytest.raises(SignatureError, match="duplicate"):
+            await verify("POST", INBOX, headers, BODY, rsa_key.public_key())
+
+
 async def test_hmac_keyed_with_public_pem_refused(rsa_key: rsa.RSAPrivateKey) -> None:
     # T05(a): an attacker "signs" with HMAC keyed by the public PEM everyone can fetch.
     pem = rsa_key.public_key().public_bytes(
