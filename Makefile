@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-FEDIFY_PEER := conformance/peers/fedify
+NODE_PEERS := conformance/peers/fedify conformance/peers/fedify2
 # `make test` runs the PostgreSQL tier too when this server answers (a throwaway database is
 # created for the run and dropped after it). Set it empty to run the SQLite tier only.
 FEDGROUPS_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -35,8 +35,10 @@ test: $(VENV)/.installed-dev peers
 
 ## peers: independent ActivityPub implementations the interop tests run against (npm)
 peers:
-	@if command -v npm >/dev/null 2>&1 && [ -f $(FEDIFY_PEER)/package-lock.json ]; then \
-		[ -d $(FEDIFY_PEER)/node_modules ] || npm ci --prefix $(FEDIFY_PEER) --no-audit --no-fund --loglevel=error; \
+	@if command -v npm >/dev/null 2>&1; then \
+		for peer in $(NODE_PEERS); do \
+			[ -d $$peer/node_modules ] || npm ci --prefix $$peer --no-audit --no-fund --loglevel=error || exit 1; \
+		done; \
 	else echo "npm not found: interop tests against Fedify will be skipped"; fi
 
 lint: $(VENV)/.installed-dev

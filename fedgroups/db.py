@@ -21,14 +21,21 @@ MODELS_MODULE = "fedgroups.models"
 MIGRATIONS_MODULE = "migrations"
 
 
+def _connection_name(database_url: str) -> str:
+    # tortoise caches compiled SQL per connection name; naming the connection after its
+    # dialect keeps SQLite and PostgreSQL statements apart when one process uses both.
+    return "sqlite" if database_url.startswith("sqlite://") else "postgres"
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration for one database: one app, its migrations package."""
+    name = _connection_name(database_url)
     return {
-        "connections": {"default": database_url},
+        "connections": {name: database_url},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
-                "default_connection": "default",
+                "default_connection": name,
                 "migrations": MIGRATIONS_MODULE,
             }
         },

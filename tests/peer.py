@@ -113,7 +113,7 @@ async def serve_peer(peer_factory: Any = RemotePeer) -> AsyncIterator[RemotePeer
         uvicorn.Config(peer.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # uvicorn offers no readiness event  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     try:
         yield peer

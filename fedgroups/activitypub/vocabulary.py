@@ -41,7 +41,11 @@ EXTENSION_TERMS: Final[dict[str, Any]] = {
 }
 
 ACTOR_CONTEXT: Final[list[Any]] = [AS_NS, SECURITY_V1, WEBFINGER_CONTEXT, EXTENSION_TERMS]
-APPLICATION_CONTEXT: Final[list[Any]] = [AS_NS, SECURITY_V1]
+APPLICATION_CONTEXT: Final[list[Any]] = [
+    AS_NS,
+    SECURITY_V1,
+    {"manuallyApprovesFollowers": "as:manuallyApprovesFollowers"},
+]
 ACTIVITY_CONTEXT: Final = AS_NS
 
 ACTOR_TYPES: Final = frozenset({"Application", "Group", "Organization", "Person", "Service"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.nodeinfo import NodeStats
@@ -76,23 +77,20 @@ async def list_public_groups(limit: int = 100) -> list[Group]:
     )
 
 
+async def _active_accounts(since: datetime) -> int:
+    """Accounts that posted since `since` (a subquery: DISTINCT COUNT breaks on PostgreSQL)."""
+    authors = Post.filter(published_at__gte=since, author__is_local=True).values("author_id")
+    return await Account.filter(is_suspended=False, actor_id__in=Subquery(authors)).count()
+
+
 async def node_stats() -> NodeStats:
     """Usage figures for NodeInfo. Counts only, never who."""
     now = datetime.now(UTC)
     local_posts = Post.filter(author__is_local=True, deleted_at=None)
-    users = Account.filter(is_suspended=False)
     return NodeStats(
-        users_total=await users.count(),
-        users_active_month=await users.filter(
-            actor__authored_posts__published_at__gte=now - timedelta(days=30)
-        )
-        .distinct()
-        .count(),
-        users_active_halfyear=await users.filter(
-            actor__authored_posts__published_at__gte=now - timedelta(days=182)
-        )
-        .distinct()
-        .count(),
+        users_total=await Account.filter(is_suspended=False).count(),
+        users_active_month=await _active_accounts(now - timedelta(days=30)),
+        users_active_halfyear=await _active_accounts(now - timedelta(days=182)),
         local_posts=await local_posts.filter(in_reply_to="").count(),
         local_comments=await local_posts.exclude(in_reply_to="").count(),
         group_count=await Group.filter(actor__gone_at=None).count(),

@@ -114,20 +114,11 @@ def collection_page() -> dict[str, Any]:
     )
 
 
-APPLICATION_GAP = (
-    "manuallyApprovesFollowers is not defined by APPLICATION_CONTEXT (AS + security v1): "
-    "the canonical AS context lacks it, so expansion turns it into _:manuallyApprovesFollowers"
-)
-
 RENDERED: list[Any] = [
     pytest.param(group_actor, id="group-private"),
     pytest.param(lambda: group_actor(is_private=False), id="group-public"),
     pytest.param(person_actor, id="person"),
-    pytest.param(
-        application_actor,
-        id="application",
-        marks=pytest.mark.xfail(raises=AssertionError, strict=True, reason=APPLICATION_GAP),
-    ),
+    pytest.param(application_actor, id="application"),
     pytest.param(lambda: render_collection(group_urls().followers, 45), id="collection"),
     pytest.param(
         lambda: render_collection(group_urls().followers, 0, paged=False), id="collection-unpaged"
@@ -224,12 +215,6 @@ def test_invalid_json_ld_raises_our_error() -> None:
 @pytest.mark.parametrize("render", RENDERED)
 def test_rendered_documents_define_every_term(render: Callable[[], dict[str, Any]]) -> None:
     assert jsonld.undefined_terms(render()) == set()
-
-
-def test_application_actor_gap_is_exactly_one_term() -> None:
-    # Pins the known gap behind the xfail above, so no other term slips in beside it. Delete
-    # this test and that mark once APPLICATION_CONTEXT defines manuallyApprovesFollowers.
-    assert jsonld.undefined_terms(application_actor()) == {"manuallyApprovesFollowers"}
 
 
 # --- undefined_terms catches what expansion drops -----------------------------------------
