@@ -8,7 +8,9 @@ NODE_PEERS := conformance/peers/fedify conformance/peers/fedify2
 FEDGROUPS_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
 export FEDGROUPS_TEST_POSTGRES
 
-.PHONY: run test lint format migrations bench peers clean
+LINT_PATHS := $(wildcard fedgroups tests conformance bench)
+
+.PHONY: run test lint format migrations peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,20 +44,17 @@ peers:
 	else echo "npm not found: interop tests against Fedify will be skipped"; fi
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check fedgroups tests conformance bench
-	$(BIN)/ruff format --check fedgroups tests conformance bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format fedgroups tests conformance bench
-	$(BIN)/ruff check --fix fedgroups tests conformance bench
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 ## migrations: write a new migration after changing fedgroups/models
 migrations: $(VENV)/.installed-dev
 	$(BIN)/tortoise -c fedgroups.db.MIGRATIONS_CONFIG makemigrations
-
-bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
