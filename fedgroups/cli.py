@@ -61,6 +61,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--exist-ok", action="store_true", help="succeed quietly if the group already exists"
     )
 
+    for action, verb in (("approve", "approve"), ("reject", "reject")):
+        decide = group.add_parser(action, help=f"{verb} a pending follow/join request")
+        decide.add_argument("slug")
+        decide.add_argument("handle", help="who asked, like alice@example.org")
+
+    worker = commands.add_parser("worker", help="run a standalone delivery/processing worker")
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs in flight (default 4)")
+
     domain = commands.add_parser("domain", help="instance-level federation blocks").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -111,6 +119,19 @@ async def _group_create(settings: Settings, args: argparse.Namespace) -> str:
     return f"created {kind} @{group.actor.handle} at {group.actor.ap_id}"
 
 
+async def _group_decide(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.actors import find_actor_by_handle
+    from fedgroups.groups.directory import find_group
+    from fedgroups.groups.membership import decide_membership
+
+    group = await find_group(args.slug)
+    actor = await find_actor_by_handle(settings, args.handle)
+    approve = args.action == "approve"
+    await decide_membership(group, actor, approve=approve)
+    verdict = "approved" if approve else "rejected"
+    return f"{verdict} {actor.handle} in @{group.actor.handle}"
+
+
 async def _domain_block(settings: Settings, args: argparse.Namespace) -> str:
     from fedgroups.groups.domains import block_domain
 
@@ -144,6 +165,8 @@ class _UsageError(FedgroupsError):
 _DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("user", "create"): _user_create,
     ("group", "create"): _group_create,
+    ("group", "approve"): _group_decide,
+    ("group", "reject"): _group_decide,
     ("domain", "block"): _domain_block,
     ("domain", "unblock"): _domain_unblock,
     ("domain", "list"): _domain_list,
@@ -163,6 +186,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     serve(settings, host=args.host, port=args.port)
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from fedgroups.worker import run_worker
+
+    if not 1 <= args.concurrency <= 256:
+        raise _UsageError("--concurrency must be between 1 and 256")
+    asyncio.run(run_worker(settings, args.concurrency))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
@@ -170,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             _serve(settings, args)
+            return 0
+        if args.command == "worker":
+            _worker(settings, args)
             return 0
         if args.command == "migrate":
             message = asyncio.run(_migrate(settings, args))

@@ -55,6 +55,11 @@ class RemoteActors:
         self._keys: OrderedDict[str, PublicKeyInfo] = OrderedDict()
         self._refreshed_at: dict[str, float] = {}
 
+    @property
+    def sign_get(self) -> SignGet:
+        """Signs our GETs as the instance actor (used for every fetch this instance makes)."""
+        return self._sign_get
+
     async def resolve_key(self, key_id: str, refresh: bool) -> PublicKeyInfo:
         """The public key behind `key_id`, for verifying a signature."""
         if same_origin(key_id, self._settings.base_url):

@@ -91,3 +91,18 @@ async def find_local_actor(settings: Settings, username: str) -> Actor:
     if actor is None:
         raise NotFound(f"no local actor named {username!r}")
     return actor
+
+
+async def find_actor_by_handle(settings: Settings, handle: str) -> Actor:
+    """A known actor, local or remote, by `name@domain` (an optional leading @ is fine)."""
+    username, at, domain = handle.strip().lstrip("@").rpartition("@")
+    if not at or not username or not domain:
+        raise NotFound(f"{handle!r} is not a handle like alice@example.org")
+    if domain.lower() == settings.domain.lower():
+        return await find_local_actor(settings, username)
+    matches = await Actor.filter(
+        domain=domain.lower(), username__iexact=username, is_local=False, gone_at=None
+    ).order_by("-id")
+    if not matches:
+        raise NotFound(f"no known actor {username}@{domain}")
+    return matches[0]

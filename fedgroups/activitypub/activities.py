@@ -1,0 +1,62 @@
+"""Activities our actors send: Accept, Reject, Announce, Undo, Follow. Pure JSON builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedgroups.activitypub.vocabulary import ACTIVITY_CONTEXT, PUBLIC
+
+
+def render_accept(actor_id: str, activity_id: str, follow: dict[str, Any]) -> dict[str, Any]:
+    """Accept with the Follow embedded: Mastodon matches it by the embedded Follow's id."""
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Accept",
+        "actor": actor_id,
+        "object": _bare_follow(follow),
+        "to": [follow["actor"]],
+    }
+
+
+def render_reject(actor_id: str, activity_id: str, follow: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Reject",
+        "actor": actor_id,
+        "object": _bare_follow(follow),
+        "to": [follow["actor"]],
+    }
+
+
+def _bare_follow(follow: dict[str, Any]) -> dict[str, Any]:
+    return {key: follow[key] for key in ("id", "type", "actor", "object") if key in follow}
+
+
+def render_announce(
+    group_id: str, activity_id: str, object_id: str, *, followers: str, is_public: bool
+) -> dict[str, Any]:
+    """The group boosts a member's post to its followers (Mastodon shows it as a boost)."""
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Announce",
+        "actor": group_id,
+        "object": object_id,
+        "to": [PUBLIC] if is_public else [followers],
+        "cc": [followers] if is_public else [],
+    }
+
+
+def render_undo(actor_id: str, activity_id: str, undone: dict[str, Any]) -> dict[str, Any]:
+    inner = {key: value for key, value in undone.items() if key != "@context"}
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Undo",
+        "actor": actor_id,
+        "object": inner,
+        "to": inner.get("to", []),
+        "cc": inner.get("cc", []),
+    }

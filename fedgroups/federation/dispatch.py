@@ -1,0 +1,61 @@
+"""THE table from (activity type, object type) to handler, and the processing of inbox items.
+
+Unknown pairs are marked ignored by the worker. Handlers are idempotent and named
+`receive_<activity>[_<object>]`; they call `groups` services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fedgroups.federation.context import Federation
+from fedgroups.federation.handlers.common import Received, embedded_object
+from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
+from fedgroups.federation.handlers.notes import receive_create_post
+from fedgroups.models import InboxItem
+
+Handler = Callable[[Received], Awaitable[None]]
+
+ANY = "*"
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("Follow", ANY): receive_follow,
+    ("Undo", "Follow"): receive_undo_follow,
+    ("Create", "Note"): receive_create_post,
+    ("Create", "Article"): receive_create_post,
+    ("Create", "Page"): receive_create_post,
+    ("Create", "Question"): receive_create_post,
+    ("Create", ANY): receive_create_post,  # object given by id only: fetched, then typed
+}
+
+
+class Ignored(Exception):
+    """The activity is understood but nothing here acts on it."""
+
+
+def _object_type(activity: dict[str, Any]) -> str:
+    embedded = embedded_object(activity)
+    kind = embedded.get("type") if embedded else None
+    return kind if isinstance(kind, str) else ANY
+
+
+def handler_for(activity: dict[str, Any]) -> Handler | None:
+    kind = str(activity.get("type", ""))
+    object_type = _object_type(activity)
+    return HANDLERS.get((kind, object_type)) or (
+        HANDLERS.get((kind, ANY)) if object_type == ANY or kind == "Follow" else None
+    )
+
+
+def make_inbox_processor(federation: Federation) -> Callable[[InboxItem], Awaitable[None]]:
+    """The worker's inbox processor for one instance."""
+
+    async def process_inbox_item(item: InboxItem) -> None:
+        activity: dict[str, Any] = item.body
+        handler = handler_for(activity)
+        if handler is None:
+            raise Ignored(f"no handler for {activity.get('type')} {_object_type(activity)}")
+        actor = await federation.remote_actors.get_actor(item.actor_ap_id)
+        await handler(Received(item=item, activity=activity, actor=actor, federation=federation))
+
+    return process_inbox_item

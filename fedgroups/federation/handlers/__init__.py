@@ -1,0 +1,1 @@
+"""Handlers for received activities, one module per family; `dispatch.py` holds the table."""

@@ -1,0 +1,40 @@
+"""What every handler needs: the federation services, and the local groups an activity is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fedgroups.federation.context import Federation
+from fedgroups.models import Actor, ActorKind, Group, InboxItem
+
+
+@dataclass(frozen=True)
+class Received:
+    """One inbox item being processed, with its verified actor loaded."""
+
+    item: InboxItem
+    activity: dict[str, Any]
+    actor: Actor
+    federation: Federation
+
+
+def object_id(activity: dict[str, Any]) -> str:
+    target = activity.get("object")
+    if isinstance(target, dict):
+        target = target.get("id")
+    return target if isinstance(target, str) else ""
+
+
+def embedded_object(activity: dict[str, Any]) -> dict[str, Any] | None:
+    target = activity.get("object")
+    return target if isinstance(target, dict) else None
+
+
+async def local_groups(ap_ids: set[str] | frozenset[str]) -> list[Group]:
+    """The groups hosted here among these ids."""
+    if not ap_ids:
+        return []
+    return await Group.filter(
+        actor__ap_id__in=list(ap_ids), actor__kind=ActorKind.GROUP, actor__gone_at=None
+    ).select_related("actor")

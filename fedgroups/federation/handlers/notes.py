@@ -1,0 +1,52 @@
+"""Create of a post addressed to one of our groups: stored and announced when it is a member's.
+
+An embedded object is trusted only when it lives on the actor's own origin and is attributed
+to the actor; anything else is fetched from its origin instead (T10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedgroups.activitypub.parse import addressed_to, parse_post, same_origin
+from fedgroups.errors import MalformedActivity
+from fedgroups.federation.fetch import fetch_document
+from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
+from fedgroups.groups.posting import receive_post
+from fedgroups.models import Post
+
+
+async def _authentic_object(received: Received) -> dict[str, Any]:
+    embedded = embedded_object(received.activity)
+    actor_id = received.actor.ap_id
+    if embedded is not None and same_origin(str(embedded.get("id", "")), actor_id):
+        return embedded
+    target = object_id(received.activity)
+    if not target:
+        raise MalformedActivity("Create without an object")
+    federation = received.federation
+    fetched = await fetch_document(
+        federation.client, target, sign_get=federation.remote_actors.sign_get
+    )
+    return fetched.data
+
+
+async def _groups_for(post_recipients: frozenset[str], in_reply_to: str) -> set[str]:
+    ids = set(post_recipients)
+    if in_reply_to:  # a reply in a thread one of our groups carries
+        parent_groups = await Post.filter(ap_id=in_reply_to).values_list(
+            "group__actor__ap_id", flat=True
+        )
+        ids.update(str(group_id) for group_id in parent_groups)
+    return ids
+
+
+async def receive_create_post(received: Received) -> None:
+    data = await _authentic_object(received)
+    post = parse_post(data)
+    if post.attributed_to != received.actor.ap_id:
+        raise MalformedActivity("the post's author is not the activity's actor")
+    activity_recipients = addressed_to(received.activity)
+    candidates = await _groups_for(post.recipients | activity_recipients, post.in_reply_to)
+    for group in await local_groups(candidates):
+        await receive_post(group, received.actor, post)

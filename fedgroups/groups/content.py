@@ -1,0 +1,32 @@
+"""Untrusted HTML made safe to store and show (nh3), and member Markdown rendered to HTML."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import nh3
+
+MAX_CONTENT_CHARS: Final = 50_000
+# What Mastodon keeps from remote posts, plus lists and quotes that support posts often use.
+ALLOWED_TAGS: Final = {
+    "p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol",
+    "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES: Final = {"a": {"href", "rel", "class"}, "span": {"class"}, "ol": {"start"}}
+ALLOWED_SCHEMES: Final = {"http", "https", "mailto"}
+
+
+def sanitize_html(html: str) -> str:
+    """Keep formatting and links; drop scripts, styles, event handlers and foreign schemes."""
+    return nh3.clean(
+        html[:MAX_CONTENT_CHARS],
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+    )
+
+
+def plain_text(text: str, limit: int) -> str:
+    """A plain-text field (content warning, title): no markup at all, bounded."""
+    return nh3.clean(text[:limit], tags=set())

@@ -1,0 +1,88 @@
+"""Joining and leaving groups: following a group is asking to join it.
+
+Open groups accept at once; members-only groups keep the request pending until a moderator
+approves or rejects it (`fedgroups group approve|reject`). Banned actors are refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fedgroups.activitypub.activities import render_accept, render_reject
+from fedgroups.errors import NotFound
+from fedgroups.groups.outbox import new_activity_id, publish
+from fedgroups.models import Actor, Group, Membership, MembershipState
+
+
+def _follow_of(membership: Membership, group: Group, actor: Actor) -> dict[str, Any]:
+    """The Follow we answer: the one the actor sent (Mastodon matches Accept by its id)."""
+    return {
+        "id": membership.follow_ap_id,
+        "type": "Follow",
+        "actor": actor.ap_id,
+        "object": group.actor.ap_id,
+    }
+
+
+async def request_membership(group: Group, actor: Actor, follow_ap_id: str) -> Membership:
+    """Handle a Follow of `group` by `actor`: accept, hold for review, or refuse."""
+    membership, _ = await Membership.get_or_create(
+        group=group, actor=actor, defaults={"follow_ap_id": follow_ap_id}
+    )
+    if membership.state == MembershipState.BANNED:
+        membership.follow_ap_id = follow_ap_id
+        await _answer(group, actor, membership, accepted=False)
+        return membership
+    membership.follow_ap_id = follow_ap_id
+    already_member = membership.state == MembershipState.APPROVED
+    if already_member or not group.is_private:
+        # Re-follows (e.g. after Mastodon's key-change refollow) are accepted again.
+        membership.state = MembershipState.APPROVED
+        membership.decided_at = datetime.now(UTC)
+        await membership.save()
+        await _answer(group, actor, membership, accepted=True)
+    else:
+        membership.state = MembershipState.PENDING
+        await membership.save()
+    return membership
+
+
+async def decide_membership(group: Group, actor: Actor, *, approve: bool) -> Membership:
+    """A moderator's decision on a pending request."""
+    membership = await Membership.get_or_none(
+        group=group, actor=actor, state=MembershipState.PENDING
+    )
+    if membership is None:
+        raise NotFound(f"no pending request from {actor.handle} in {group.slug}")
+    membership.state = MembershipState.APPROVED if approve else MembershipState.REJECTED
+    membership.decided_at = datetime.now(UTC)
+    await membership.save()
+    await _answer(group, actor, membership, accepted=approve)
+    return membership
+
+
+async def leave_group(group: Group, actor: Actor) -> bool:
+    """Undo Follow: the actor leaves. False if they were not a member."""
+    updated = await Membership.filter(
+        group=group,
+        actor=actor,
+        state__in=[MembershipState.APPROVED, MembershipState.PENDING],
+    ).update(state=MembershipState.LEFT, decided_at=datetime.now(UTC))
+    return bool(updated)
+
+
+async def _answer(group: Group, actor: Actor, membership: Membership, *, accepted: bool) -> None:
+    render = render_accept if accepted else render_reject
+    follow = _follow_of(membership, group, actor)
+    activity = render(group.actor.ap_id, new_activity_id(group.actor), follow)
+    await publish(group.actor, activity, [actor], group=group, is_public=False)
+
+
+async def approved_members(group: Group) -> list[Actor]:
+    """Everyone the group delivers to."""
+    return await Actor.filter(memberships__group=group, memberships__state=MembershipState.APPROVED)
+
+
+async def is_member(group: Group, actor: Actor) -> bool:
+    return await Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED)

@@ -1,0 +1,101 @@
+"""Real `fedgroups serve` processes on loopback ports, for tests over the real wire."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.peer import free_port
+
+READY_TIMEOUT = 30.0
+
+
+@dataclass
+class Instance:
+    """One running instance: its URL, environment, and the process serving it."""
+
+    base_url: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.removeprefix("http://")
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "fedgroups.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if check and result.returncode != 0:
+            raise AssertionError(f"fedgroups {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return httpx.get(f"{self.base_url}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_instance(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Instance:
+    """Migrate and serve a fresh instance; returns once it answers HTTP."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "FEDGROUPS_BASE_URL": base_url,
+        "FEDGROUPS_DATA_DIR": str(data_dir),
+        "FEDGROUPS_DATABASE_URL": database_url or f"sqlite://{data_dir}/fedgroups.sqlite3",
+        "FEDGROUPS_ALLOW_PRIVATE_PEERS": "1",
+        "FEDGROUPS_WORKERS": str(workers),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "fedgroups.cli", "migrate"], env=env, check=True,
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    log_path = data_dir / "serve.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fedgroups.cli", "serve", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    instance = Instance(base_url=base_url, env=env, process=process, log_path=log_path)
+    _wait_until_ready(instance)
+    return instance
+
+
+def _wait_until_ready(instance: Instance) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if instance.process.poll() is not None:
+            raise RuntimeError(f"serve exited early:\n{instance.log_path.read_text()}")
+        if "fedgroups serving" in instance.log_path.read_text():
+            return
+        time.sleep(0.05)
+    instance.stop()
+    raise RuntimeError(f"serve did not start:\n{instance.log_path.read_text()}")
+
+
+def wait_for(condition: object, *, timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll an observable outcome across processes (the other side's worker is not ours)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
