@@ -1,0 +1,426 @@
+"""Outbound deliveries: one durable job per distinct inbox, POSTed signed, the reply classified.
+
+Also tracks peer health: a domain that keeps failing is paused (not given up on) and resumes
+as soon as it is heard from or answers a probe (T68-T73).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from tortoise.expressions import F
+
+from fedgroups.activitypub.keys import load_private_key
+from fedgroups.errors import FetchError, UnsafeAddress
+from fedgroups.federation import queue
+from fedgroups.federation.signatures import SchemePreferences, post_signed
+from fedgroups.models import (
+    Actor,
+    Delivery,
+    JobState,
+    Membership,
+    MembershipState,
+    OutboxActivity,
+    PeerDomain,
+)
+
+log = logging.getLogger(__name__)
+
+DELIVERY_DEADLINE = 30.0  # seconds for a whole attempt, both knocks included (T71)
+DOMAIN_CONCURRENCY = 4  # deliveries in flight per peer domain (T72; Lemmy sends 1 by default)
+UNAVAILABLE_FAILURES = 8  # consecutive failures, and …
+UNAVAILABLE_SPAN = timedelta(hours=1)  # … no success for this long with work waiting
+RETRY_AFTER_CAP = timedelta(hours=6)
+AUTH_ATTEMPTS = 2  # a 401 gets one more try: the peer may hold a stale copy of our key
+SUCCESS_REFRESH = timedelta(minutes=1)  # how stale last_success_at may get before a write
+PROBE_PATH = "/.well-known/nodeinfo"
+PROBE_TIMEOUT = 10.0
+PROBE_CONCURRENCY = 8
+
+
+class Verdict(StrEnum):
+    DONE = "done"
+    RETRY = "retry"
+    FAIL = "fail"  # permanent: retrying cannot help
+    GONE = "gone"  # HTTP 410: the recipient no longer exists
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt means; `peer_up` feeds the domain's health record."""
+
+    verdict: Verdict
+    reason: str
+    delay: timedelta | None = None  # Retry-After, when the peer said how long to wait
+    max_attempts: int = queue.MAX_ATTEMPTS
+    peer_up: bool | None = None  # None: the attempt says nothing about the peer's health
+
+
+def domain_of(url: str) -> str:
+    """host[:port] of a URL, lower-cased, without user information."""
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
+
+
+# --- enqueueing ----------------------------------------------------------------------------
+
+
+async def enqueue(
+    activity: OutboxActivity, recipients: Iterable[Actor], *, now: datetime | None = None
+) -> int:
+    """Write one Delivery per distinct remote inbox; return how many were written.
+
+    Runs in the caller's transaction, so the change and its deliveries commit together
+    (transactional outbox, T78). Peers currently unavailable get their deliveries paused.
+    """
+    inboxes = {
+        actor.delivery_inbox: None
+        for actor in recipients
+        if not actor.is_local and actor.gone_at is None and actor.delivery_inbox
+    }
+    queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=list(inboxes))
+    existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
+    fresh = [url for url in inboxes if url not in existing]
+    if not fresh:
+        return 0
+    paused = await _unavailable_domains({domain_of(url) for url in fresh})
+    moment = now or queue.utcnow()
+    rows = [
+        Delivery(
+            activity=activity,
+            inbox_url=url,
+            domain=domain_of(url),
+            run_at=moment,
+            state=JobState.PAUSED if domain_of(url) in paused else JobState.QUEUED,
+        )
+        for url in fresh
+    ]
+    await Delivery.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+async def _unavailable_domains(domains: set[str]) -> set[str]:
+    found = await PeerDomain.filter(
+        domain__in=list(domains), unavailable_since__isnull=False
+    ).values_list("domain", flat=True)
+    return {str(domain) for domain in found}
+
+
+# --- classification ------------------------------------------------------------------------
+
+
+def classify_response(
+    status: int | None, headers: Mapping[str, str] | None, error: Exception | None
+) -> Outcome:
+    """THE place that decides what a reply means (T69; Mastodon's unsalvageable set).
+
+    2xx done; 410 gone; 429/503 retry after Retry-After; 408 and other 5xx retry with
+    backoff; 401 retried once (a stale key cache, then signature double-knocking already
+    happened); other 3xx/4xx and 501 fail for good. Timeouts and network errors retry;
+    an address the SSRF guard refuses (T26) fails for good.
+    """
+    if error is not None:
+        return _classify_error(error)
+    assert status is not None
+    label = f"HTTP {status}"
+    if 200 <= status < 300:
+        return Outcome(Verdict.DONE, label, peer_up=True)
+    if status == 410:
+        return Outcome(Verdict.GONE, label, peer_up=True)
+    if status in (429, 503):
+        wait = _retry_after((headers or {}).get("retry-after"))
+        return Outcome(Verdict.RETRY, label, delay=wait, peer_up=None if status == 429 else False)
+    if status == 408 or (status >= 500 and status != 501):
+        return Outcome(Verdict.RETRY, label, peer_up=False)
+    if status == 401:
+        return Outcome(Verdict.RETRY, label, max_attempts=AUTH_ATTEMPTS, peer_up=True)
+    return Outcome(Verdict.FAIL, label, peer_up=True)
+
+
+def _classify_error(error: Exception) -> Outcome:
+    reason = f"{type(error).__name__}: {error}"
+    if isinstance(error, UnsafeAddress):
+        return Outcome(Verdict.FAIL, reason)
+    if isinstance(error, FetchError):  # a URL the client refuses to even try
+        return Outcome(Verdict.FAIL, reason)
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
+        return Outcome(Verdict.RETRY, f"timed out ({type(error).__name__})", peer_up=False)
+    if isinstance(error, httpx.TransportError):
+        return Outcome(Verdict.RETRY, reason, peer_up=False)
+    return Outcome(Verdict.RETRY, reason)
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    """Retry-After as delta-seconds or an HTTP date, capped; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - queue.utcnow()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return min(max(wait, timedelta(0)), RETRY_AFTER_CAP)
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+class DomainSlots:
+    """Non-blocking per-domain semaphores: at most `per_domain` deliveries in flight per peer.
+
+    Taken before a delivery starts rather than waited on, so a claimed job never sits out
+    its lease behind a slow peer, and a dead host can hold only its own slots (T72).
+    """
+
+    def __init__(self, per_domain: int = DOMAIN_CONCURRENCY) -> None:
+        self.per_domain = per_domain
+        self._busy: Counter[str] = Counter()
+
+    def try_acquire(self, domain: str) -> bool:
+        if self._busy[domain] >= self.per_domain:
+            return False
+        self._busy[domain] += 1
+        return True
+
+    def release(self, domain: str) -> None:
+        self._busy[domain] -= 1
+        if self._busy[domain] <= 0:
+            del self._busy[domain]
+
+    def saturated(self) -> frozenset[str]:
+        return frozenset(d for d, n in self._busy.items() if n >= self.per_domain)
+
+
+_SLOTS: weakref.WeakKeyDictionary[httpx.AsyncClient, DomainSlots] = weakref.WeakKeyDictionary()
+
+
+def slots_for(client: httpx.AsyncClient) -> DomainSlots:
+    """The per-domain limits of one pooled client, shared by every worker that uses it."""
+    return _SLOTS.setdefault(client, DomainSlots())
+
+
+KeyLoader = Callable[[Actor], RSAPrivateKey]
+
+
+class PrivateKeys:
+    """A KeyLoader that parses each local actor's PEM once (parsing costs more than signing)."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self._keys: dict[str, RSAPrivateKey] = {}
+        self._max_entries = max_entries
+
+    def __call__(self, actor: Actor) -> RSAPrivateKey:
+        pem = actor.private_key_pem or ""
+        key = self._keys.get(pem)
+        if key is None:
+            if len(self._keys) >= self._max_entries:
+                self._keys.pop(next(iter(self._keys)))
+            key = self._keys[pem] = load_private_key(pem)
+        return key
+
+
+def serialize(activity: OutboxActivity) -> bytes:
+    """The bytes every recipient of `activity` receives."""
+    return orjson.dumps(activity.payload)
+
+
+async def deliver(
+    delivery: Delivery,
+    client: httpx.AsyncClient,
+    prefs: SchemePreferences,
+    *,
+    key_loader: KeyLoader,
+    body: bytes | None = None,
+    deadline: float = DELIVERY_DEADLINE,
+) -> Outcome:
+    """Make one attempt at a claimed delivery and settle it; per-domain limits are the caller's.
+
+    `body` lets a fan-out serialize the activity once for all of its recipients.
+    """
+    activity = await delivery.activity
+    actor = await activity.actor
+    if not actor.private_key_pem:
+        outcome = Outcome(Verdict.FAIL, f"{actor.ap_id} has no private key to sign with")
+        await _apply(delivery, outcome, None)
+        return outcome
+    payload = body if body is not None else serialize(activity)
+    status: int | None = None
+    try:
+        async with asyncio.timeout(deadline):  # per-read timeouts alone never fire on trickles
+            response = await post_signed(
+                client, delivery.inbox_url, payload, actor.public_key_id, key_loader(actor), prefs
+            )
+    except (httpx.HTTPError, TimeoutError, FetchError) as exc:
+        outcome = classify_response(None, None, exc)
+    else:
+        status = response.status_code
+        outcome = classify_response(status, response.headers, None)
+    await _apply(delivery, outcome, status)
+    return outcome
+
+
+async def _apply(delivery: Delivery, outcome: Outcome, status: int | None) -> None:
+    now = queue.utcnow()
+    if outcome.peer_up is True:
+        await _record_success(delivery.domain, now)
+    paused = outcome.peer_up is False and await _record_failure(delivery.domain, now)
+    reason = outcome.reason
+    if outcome.verdict is Verdict.DONE:
+        await queue.complete(delivery, last_status=status)
+    elif outcome.verdict is Verdict.GONE:
+        reason = await _recipient_gone(delivery.inbox_url, now)
+        await queue.ignore(delivery, reason, last_status=status)
+    elif outcome.verdict is Verdict.FAIL:
+        await queue.fail(delivery, reason, last_status=status)
+    elif paused:
+        await queue.pause(
+            delivery, f"{reason}; {delivery.domain} is unavailable", last_status=status
+        )
+    else:
+        await queue.retry_later(
+            delivery,
+            reason,
+            delay=outcome.delay,
+            max_attempts=outcome.max_attempts,
+            last_status=status,
+        )
+    log.info("delivery %s to %s: %s", delivery.pk, delivery.inbox_url, reason)
+
+
+async def _recipient_gone(inbox_url: str, now: datetime) -> str:
+    """410 on a personal inbox: that actor is gone, so its memberships end (bans stay)."""
+    gone = await Actor.filter(inbox_url=inbox_url, is_local=False).values_list("id", flat=True)
+    if not gone:  # a shared inbox: one 410 there does not say every member left
+        return "HTTP 410 from a shared inbox; members kept"
+    await Actor.filter(id__in=gone).update(gone_at=now)
+    await Membership.filter(actor_id__in=gone).exclude(state=MembershipState.BANNED).delete()
+    return "HTTP 410: recipient gone, memberships removed"
+
+
+# --- peer health ---------------------------------------------------------------------------
+
+
+async def _record_success(domain: str, now: datetime) -> None:
+    peer, created = await PeerDomain.get_or_create(domain=domain, defaults={"last_success_at": now})
+    if created:
+        return
+    fresh = peer.last_success_at is not None and now - peer.last_success_at < SUCCESS_REFRESH
+    if fresh and peer.consecutive_failures == 0 and peer.unavailable_since is None:
+        return  # nothing new to say: spare the database a write per delivery
+    await PeerDomain.filter(id=peer.id).update(
+        last_success_at=now, consecutive_failures=0, unavailable_since=None
+    )
+    if peer.unavailable_since is not None:
+        await _resume(domain, now)
+
+
+async def _record_failure(domain: str, now: datetime) -> bool:
+    """Count a failure; True when the domain is (now) unavailable and its jobs should wait."""
+    peer, _ = await PeerDomain.get_or_create(domain=domain)
+    await PeerDomain.filter(id=peer.id).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_failure_at=now
+    )
+    await peer.refresh_from_db(fields=["consecutive_failures", "unavailable_since"])
+    if peer.unavailable_since is not None:
+        return True
+    if peer.consecutive_failures < UNAVAILABLE_FAILURES:
+        return False
+    if now - await _failing_since(peer, now) < UNAVAILABLE_SPAN:
+        return False
+    await PeerDomain.filter(id=peer.id, unavailable_since__isnull=True).update(
+        unavailable_since=now
+    )
+    paused = await Delivery.filter(domain=domain, state=JobState.QUEUED).update(
+        state=JobState.PAUSED
+    )
+    log.warning(
+        "%s unavailable after %d failures; %d deliveries paused",
+        domain,
+        peer.consecutive_failures,
+        paused,
+    )
+    return True
+
+
+async def _failing_since(peer: PeerDomain, now: datetime) -> datetime:
+    """Since when work for the peer has waited without a single success (T73)."""
+    open_states = [JobState.QUEUED, JobState.RUNNING, JobState.PAUSED]
+    oldest = (
+        await Delivery.filter(domain=peer.domain, state__in=open_states)
+        .order_by("created_at")
+        .limit(1)
+        .values_list("created_at", flat=True)
+    )
+    since = oldest[0] if oldest and isinstance(oldest[0], datetime) else now
+    if peer.last_success_at is not None:
+        since = max(since, peer.last_success_at)
+    return since
+
+
+async def _resume(domain: str, now: datetime) -> int:
+    await PeerDomain.filter(domain=domain).update(unavailable_since=None, consecutive_failures=0)
+    return await Delivery.filter(domain=domain, state=JobState.PAUSED).update(
+        state=JobState.QUEUED, run_at=now
+    )
+
+
+async def mark_domain_heard(domain: str, *, now: datetime | None = None) -> bool:
+    """The peer just spoke to us (e.g. a signed inbox POST): resume it if it was unavailable.
+
+    Mastodon's `track_inverse_success!` does the same. Cheap when the peer was fine: one read.
+    """
+    domain = domain.lower()
+    if not await PeerDomain.exists(domain=domain, unavailable_since__isnull=False):
+        return False
+    resumed = await _resume(domain, now or queue.utcnow())
+    log.info("%s heard from again; %d deliveries resumed", domain, resumed)
+    return True
+
+
+async def probe_unavailable_domains(
+    client: httpx.AsyncClient, *, timeout: float = PROBE_TIMEOUT
+) -> list[str]:
+    """One cheap GET per unavailable domain; any answer short of a 5xx resumes it."""
+    domains = await PeerDomain.filter(unavailable_since__isnull=False).values_list(
+        "domain", flat=True
+    )
+    limit = asyncio.Semaphore(PROBE_CONCURRENCY)
+
+    async def probe(domain: str) -> str | None:
+        async with limit:
+            return domain if await _probe(client, domain, timeout) else None
+
+    results = await asyncio.gather(*(probe(str(domain)) for domain in domains))
+    return [domain for domain in results if domain is not None]
+
+
+async def _probe(client: httpx.AsyncClient, domain: str, timeout: float) -> bool:
+    # The scheme is not stored with the domain: take it from a waiting delivery's inbox.
+    sample = await Delivery.filter(domain=domain, state=JobState.PAUSED).first()
+    if sample is not None:
+        parts = urlsplit(sample.inbox_url)
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                client.stream("GET", f"{parts.scheme}://{parts.netloc}{PROBE_PATH}") as response,
+            ):
+                if response.status_code >= 500:
+                    return False
+        except (httpx.HTTPError, TimeoutError, FetchError):
+            return False
+    await _resume(domain, queue.utcnow())  # it answers, or nothing waits for it any more
+    return True

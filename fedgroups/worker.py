@@ -1,0 +1,324 @@
+"""The worker: claims inbox items and deliveries from the database and runs them to an outcome.
+
+`fedgroups serve` runs it in-process, `fedgroups worker` alone; tests drain it with
+`run_until_idle()` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from tortoise.exceptions import BaseORMException
+from tortoise.models import Model
+
+from fedgroups.db import database
+from fedgroups.errors import (
+    BlockedDomain,
+    Conflict,
+    MalformedActivity,
+    NotFound,
+    OriginMismatch,
+    SignatureError,
+    UnsafeAddress,
+    ValidationError,
+)
+from fedgroups.federation import queue
+from fedgroups.federation.context import start_federation
+from fedgroups.federation.delivery import (
+    DELIVERY_DEADLINE,
+    PrivateKeys,
+    deliver,
+    probe_unavailable_domains,
+    serialize,
+    slots_for,
+)
+from fedgroups.federation.dispatch import Ignored, make_inbox_processor
+from fedgroups.federation.fetch import FetchStatusError
+from fedgroups.federation.signatures import SchemePreferences
+from fedgroups.groups.actors import ensure_instance_actor
+from fedgroups.models import Delivery, InboxItem, JobState
+from fedgroups.settings import Settings
+
+log = logging.getLogger(__name__)
+
+InboxProcessor = Callable[[InboxItem], Awaitable[None]]
+
+INBOX_LEASE = timedelta(minutes=5)  # processing may fetch a few remote documents
+DELIVERY_LEASE = timedelta(minutes=2)  # well above DELIVERY_DEADLINE
+POLL_INTERVAL = 0.2
+PROBE_INTERVAL = 300.0
+SHUTDOWN_GRACE = 10.0
+DELIVERIES_PER_SLOT = 16  # deliveries mostly wait on the network, so run many more of them
+DB_ERROR_PAUSE = 1.0
+
+# Errors that say the input itself is unusable: retrying cannot help.
+_BAD_INPUT = (
+    MalformedActivity,
+    SignatureError,
+    OriginMismatch,
+    BlockedDomain,
+    UnsafeAddress,
+    ValidationError,
+    NotFound,
+    Conflict,
+)
+
+
+def is_bad_input(error: Exception) -> bool:
+    """True for failures that no retry can fix; anything else is retried with backoff."""
+    if isinstance(error, _BAD_INPUT):
+        return True
+    return (
+        isinstance(error, FetchStatusError)
+        and error.status in range(400, 500)
+        and (error.status not in (408, 429))
+    )
+
+
+def _describe(error: Exception) -> str:
+    """The error, then the innermost frames: what an admin needs to see on the row."""
+    frames = traceback.format_exception(error)
+    return f"{type(error).__name__}: {error}\n" + "".join(frames[-6:])
+
+
+class Worker:
+    """Runs due jobs with bounded concurrency: inbox items first, then deliveries."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.AsyncClient,
+        prefs: SchemePreferences,
+        process_inbox_item: InboxProcessor,
+        *,
+        concurrency: int = 4,
+        worker_id: str | None = None,
+        delivery_concurrency: int | None = None,
+        inbox_lease: timedelta = INBOX_LEASE,
+        delivery_lease: timedelta = DELIVERY_LEASE,
+        delivery_deadline: float = DELIVERY_DEADLINE,
+        poll_interval: float = POLL_INTERVAL,
+        probe_interval: float = PROBE_INTERVAL,
+        shutdown_grace: float = SHUTDOWN_GRACE,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings = settings
+        self.client = client
+        self.prefs = prefs
+        self.process_inbox_item = process_inbox_item
+        self.concurrency = concurrency
+        self.delivery_concurrency = delivery_concurrency or concurrency * DELIVERIES_PER_SLOT
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.inbox_lease, self.delivery_lease = inbox_lease, delivery_lease
+        self.delivery_deadline = delivery_deadline
+        self.poll_interval, self.probe_interval = poll_interval, probe_interval
+        self.shutdown_grace = shutdown_grace
+        self._keys = PrivateKeys()
+        self._slots = slots_for(client)
+        self._jobs: dict[asyncio.Task[None], Model] = {}
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """New work was committed: look for it now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_until_idle(self, timeout: float = 30) -> None:
+        """Run until nothing is due and nothing is in flight; TimeoutError after `timeout`."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    busy = bool(self._jobs)  # jobs finishing during _fill may free slots
+                    if await self._fill():
+                        continue
+                    if self._jobs:
+                        await self._idle(None)
+                    elif not busy:
+                        return
+        finally:
+            await self._shutdown(grace=0)  # only on timeout or error: no job is left running
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then finish or hand back the jobs in flight (T75)."""
+        loop = asyncio.get_running_loop()
+        next_probe = loop.time() + self.probe_interval
+        probe: asyncio.Task[list[str]] | None = None
+        try:
+            while not stop.is_set():
+                started = await self._fill_or_pause()
+                if loop.time() >= next_probe and (probe is None or probe.done()):
+                    probe = asyncio.create_task(probe_unavailable_domains(self.client))
+                    next_probe = loop.time() + self.probe_interval
+                if not started:
+                    await self._idle(self.poll_interval, stop)
+        finally:
+            if probe is not None:
+                probe.cancel()
+            await self._shutdown(grace=self.shutdown_grace)
+
+    async def _fill_or_pause(self) -> int:
+        try:
+            return await self._fill()
+        except (BaseORMException, OSError):  # database restarting or locked (T76): try again
+            log.exception("worker %s cannot claim jobs", self.worker_id)
+            await asyncio.sleep(DB_ERROR_PAUSE)
+            return 0
+
+    async def _fill(self) -> int:
+        """Claim as many due jobs as there are free slots and start them; return how many."""
+        free = self.concurrency - self._count(InboxItem)
+        items = await queue.claim(
+            InboxItem, worker_id=self.worker_id, lease=self.inbox_lease, limit=free
+        )
+        for item in items:
+            self._start(item, self._process(item))
+        free = self.delivery_concurrency - self._count(Delivery)
+        rows = await queue.claim(
+            Delivery,
+            worker_id=self.worker_id,
+            lease=self.delivery_lease,
+            limit=free,
+            exclude_domains=self._slots.saturated(),
+        )
+        rows = await self._within_domain_limits(rows)
+        await Delivery.fetch_for_list(rows, "activity__actor")
+        bodies: dict[int, bytes] = {}  # one serialization per activity per batch
+        for row in rows:
+            activity = row.activity
+            body = bodies.get(activity.pk) or bodies.setdefault(activity.pk, serialize(activity))
+            self._start(row, self._deliver(row, body))
+        return len(items) + len(rows)
+
+    async def _within_domain_limits(self, rows: list[Delivery]) -> list[Delivery]:
+        """Keep the rows whose peer has a free slot; hand the rest straight back (T72)."""
+        kept = []
+        for row in rows:
+            if self._slots.try_acquire(row.domain):
+                kept.append(row)
+            else:
+                await queue.release(row)
+        return kept
+
+    def _count(self, kind: type[Model]) -> int:
+        return sum(1 for row in self._jobs.values() if isinstance(row, kind))
+
+    def _start(self, row: Model, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._guard(row, work))
+        self._jobs[task] = row
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._jobs.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            # The job's own bookkeeping failed (database gone): its lease will bring it back.
+            log.error("job bookkeeping failed", exc_info=task.exception())
+
+    async def _guard(self, row: Model, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Ignored as exc:  # understood, and nothing here acts on it
+            await queue.ignore(row, str(exc))
+        except Exception as exc:  # the worker boundary: the one place that catches anything
+            if is_bad_input(exc):
+                await queue.fail(row, f"{type(exc).__name__}: {exc}")
+            else:
+                log.warning("%s %s failed, will retry", type(row).__name__, row.pk, exc_info=exc)
+                await queue.retry_later(row, _describe(exc))
+
+    async def _process(self, item: InboxItem) -> None:
+        if item.attempts > queue.MAX_ATTEMPTS:  # it kept taking its workers down with it
+            await queue.fail(item, f"abandoned after {item.attempts - 1} attempts")
+            return
+        await self.process_inbox_item(item)
+        if item.state == JobState.RUNNING:  # the processor may have settled it itself
+            await queue.complete(item)
+
+    async def _deliver(self, row: Delivery, body: bytes) -> None:
+        try:
+            if row.attempts > queue.MAX_ATTEMPTS:
+                await queue.fail(row, f"abandoned after {row.attempts - 1} attempts")
+                return
+            await deliver(
+                row,
+                self.client,
+                self.prefs,
+                key_loader=self._keys,
+                body=body,
+                deadline=self.delivery_deadline,
+            )
+        finally:
+            self._slots.release(row.domain)
+
+    async def _idle(self, timeout: float | None, stop: asyncio.Event | None = None) -> None:
+        """Wait for a job to finish, a notify(), `stop`, or `timeout` seconds."""
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(
+                [*self._jobs, *waiters], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._wake.clear()
+
+    async def _shutdown(self, grace: float) -> None:
+        """Let jobs in flight finish for `grace` seconds, then cancel them and hand them back."""
+        if not self._jobs:
+            return
+        jobs = dict(self._jobs)
+        _done, pending = await asyncio.wait(jobs, timeout=grace) if grace > 0 else ((), set(jobs))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in pending:
+            await queue.release(jobs[task])  # resumes at once on restart, lease or not
+
+
+async def run_worker(
+    settings: Settings,
+    concurrency: int = 4,
+    *,
+    process_inbox_item: InboxProcessor | None = None,
+    **options: Any,
+) -> None:
+    """`fedgroups worker`: open the database and the client, work until SIGTERM or SIGINT.
+
+    Inbox items go to the dispatcher unless `process_inbox_item` is given; `options` go to
+    `Worker` (leases, deadlines), which tests shorten.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    for number in stop_signals:
+        loop.add_signal_handler(number, stop.set)
+    try:
+        async with database(settings):
+            federation = start_federation(settings, await ensure_instance_actor(settings))
+            try:
+                processor = process_inbox_item or make_inbox_processor(federation)
+                worker = Worker(
+                    settings,
+                    federation.client,
+                    federation.prefs,
+                    processor,
+                    concurrency=concurrency,
+                    **options,
+                )
+                await worker.run_forever(stop)
+            finally:
+                await federation.close()
+    finally:
+        for number in stop_signals:
+            loop.remove_signal_handler(number)

@@ -1,0 +1,297 @@
+"""The worker loop on a real database: draining, retry or fail, shutdown, and SIGKILL (T74, T75)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fedgroups.errors import KeyUnavailable, MalformedActivity, SignatureError
+from fedgroups.federation import queue
+from fedgroups.federation.delivery import enqueue
+from fedgroups.federation.dispatch import Ignored
+from fedgroups.federation.fetch import FetchStatusError
+from fedgroups.federation.signatures import SchemePreferences
+from fedgroups.models import Delivery, InboxItem, JobState
+from fedgroups.settings import Settings
+from fedgroups.worker import InboxProcessor, Worker, is_bad_input
+
+from .federation.delivery_support import (
+    ReceiverFactory,
+    Reply,
+    eventually,
+    inbox_item,
+    keys_of,
+    local_actor,
+    outbox_activity,
+    peer_client,
+    receivers,
+    remote_actor,
+    utcnow,
+)
+
+__all__ = ["peer_client", "receivers"]  # fixtures
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _worker(
+    settings: Settings, client: httpx.AsyncClient, process: InboxProcessor, **options: object
+) -> Worker:
+    return Worker(settings, client, SchemePreferences(), process, **options)  # type: ignore[arg-type]
+
+
+async def test_run_until_idle_drains_inbox_items_in_order(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    seen: list[str] = []
+
+    async def process(item: InboxItem) -> None:
+        seen.append(item.activity_ap_id)
+
+    items = [await inbox_item(n, run_at=utcnow() - timedelta(seconds=10 - n)) for n in range(5)]
+    await inbox_item(9, run_at=utcnow() + timedelta(minutes=1))  # not due yet
+    await _worker(settings, peer_client, process, concurrency=1).run_until_idle()
+    assert seen == [item.activity_ap_id for item in items]
+    states = await InboxItem.all().order_by("id").values_list("state", flat=True)
+    assert states == [JobState.DONE] * 5 + [JobState.QUEUED]
+
+
+async def test_a_failing_processor_leaves_the_item_queued_for_retry(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    calls = 0
+
+    async def process(item: InboxItem) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("the handler tripped")
+
+    item = await inbox_item(1)
+    worker = _worker(settings, peer_client, process)
+    await worker.run_until_idle()
+    await worker.run_until_idle()  # the retry is not due yet: no second call
+    await item.refresh_from_db()
+    assert (calls, item.state, item.attempts) == (1, JobState.QUEUED, 1)
+    assert item.last_error.startswith("RuntimeError: the handler tripped\n")
+    assert "Traceback" in item.last_error or "raise RuntimeError" in item.last_error
+    assert timedelta(seconds=20) < item.run_at - utcnow() < timedelta(seconds=40)
+    await InboxItem.filter(id=item.id).update(run_at=utcnow())
+    await worker.run_until_idle()
+    await item.refresh_from_db()
+    assert (calls, item.attempts) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (MalformedActivity("object is not a Note"), JobState.FAILED),
+        (SignatureError("embedded signature does not verify"), JobState.FAILED),
+        (FetchStatusError("https://peer.test/notes/1", 404), JobState.FAILED),
+        (FetchStatusError("https://peer.test/notes/1", 503), JobState.QUEUED),
+        (KeyUnavailable("peer.test did not answer"), JobState.QUEUED),
+    ],
+    ids=["malformed", "signature", "fetch-404", "fetch-503", "key-unavailable"],
+)
+async def test_bad_input_fails_without_retry(
+    db: None,
+    settings: Settings,
+    peer_client: httpx.AsyncClient,
+    error: Exception,
+    state: JobState,
+) -> None:
+    async def process(item: InboxItem) -> None:
+        raise error
+
+    item = await inbox_item(1)
+    await _worker(settings, peer_client, process).run_until_idle()
+    await item.refresh_from_db()
+    assert item.state == state
+    assert item.last_error.startswith(f"{type(error).__name__}: {error}")
+    assert is_bad_input(error) is (state == JobState.FAILED)
+    if state == JobState.FAILED:
+        assert item.finished_at is not None and item.attempts == 1
+
+
+async def test_a_processor_may_settle_the_item_itself(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    async def process(item: InboxItem) -> None:
+        await queue.ignore(item, "Like activities are not handled")
+
+    item = await inbox_item(1)
+    await _worker(settings, peer_client, process).run_until_idle()
+    await item.refresh_from_db()
+    assert (item.state, item.last_error) == (JobState.IGNORED, "Like activities are not handled")
+
+
+async def test_activities_the_dispatcher_ignores_are_marked_ignored(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    async def process(item: InboxItem) -> None:
+        raise Ignored("no handler for Like Note")
+
+    item = await inbox_item(1)
+    await _worker(settings, peer_client, process).run_until_idle()
+    await item.refresh_from_db()
+    assert (item.state, item.last_error, item.attempts) == (
+        JobState.IGNORED,
+        "no handler for Like Note",
+        1,
+    )
+
+
+async def test_deliveries_enqueued_while_processing_go_out_in_the_same_drain(
+    db: None, settings: Settings, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+    peer = await receivers(keys_of(sender))
+    rosa = await remote_actor(peer.base_url, "rosa")
+
+    async def process(item: InboxItem) -> None:  # e.g. a group announcing a member's post
+        await enqueue(await outbox_activity(sender, item.id), [rosa])
+
+    await inbox_item(1)
+    await _worker(settings, peer_client, process).run_until_idle()
+    assert peer.ids() == [f"{sender.ap_id}/activities/1"]
+    assert (await Delivery.get()).state == JobState.DONE
+
+
+async def test_run_until_idle_gives_up_after_its_timeout_and_hands_jobs_back(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    async def process(item: InboxItem) -> None:
+        await asyncio.Event().wait()  # never finishes
+
+    item = await inbox_item(1)
+    with pytest.raises(TimeoutError):
+        await _worker(settings, peer_client, process).run_until_idle(timeout=0.2)
+    await item.refresh_from_db()
+    assert (item.state, item.attempts, item.leased_until) == (JobState.QUEUED, 0, None)
+
+
+@pytest.fixture
+async def forever(
+    settings: Settings, peer_client: httpx.AsyncClient
+) -> AsyncIterator[tuple[Worker, asyncio.Event, asyncio.Event]]:
+    """A worker in run_forever with a long poll; yields (worker, stop, started-processing)."""
+    started = asyncio.Event()
+
+    async def process(item: InboxItem) -> None:
+        started.set()
+        if item.activity_type == "Block":
+            await asyncio.Event().wait()
+
+    worker = _worker(settings, peer_client, process, poll_interval=30, shutdown_grace=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    yield worker, stop, started
+    stop.set()
+    async with asyncio.timeout(5):
+        await task
+
+
+async def test_notify_wakes_the_worker_and_stop_ends_it(
+    db: None, forever: tuple[Worker, asyncio.Event, asyncio.Event]
+) -> None:
+    worker, _stop, started = forever
+    await asyncio.sleep(0.05)  # the worker is now idle, polling every 30 s
+    item = await inbox_item(1)
+    worker.notify()
+    async with asyncio.timeout(2):
+        await started.wait()
+    for _ in range(100):
+        await item.refresh_from_db()
+        if item.state == JobState.DONE:
+            break
+        await asyncio.sleep(0.01)
+    assert item.state == JobState.DONE
+
+
+async def test_shutdown_hands_unfinished_jobs_back(
+    db: None, forever: tuple[Worker, asyncio.Event, asyncio.Event]
+) -> None:
+    worker, stop, started = forever
+    item = await inbox_item(1)
+    await InboxItem.filter(id=item.id).update(activity_type="Block")
+    worker.notify()
+    async with asyncio.timeout(2):
+        await started.wait()
+    stop.set()
+    for _ in range(100):
+        await item.refresh_from_db()
+        if item.state != JobState.RUNNING:
+            break
+        await asyncio.sleep(0.02)
+    assert (item.state, item.attempts, item.leased_until) == (JobState.QUEUED, 0, None)
+
+
+# --- crash safety --------------------------------------------------------------------------
+
+WORKER_SCRIPT = """
+import asyncio, datetime
+from fedgroups.settings import Settings
+from fedgroups.worker import run_worker
+asyncio.run(run_worker(
+    Settings.from_env(), 2,
+    delivery_lease=datetime.timedelta(seconds=1.5), poll_interval=0.05, shutdown_grace=2,
+))
+"""
+
+
+async def _all_delivered() -> bool:
+    return not await Delivery.exclude(state=JobState.DONE).exists()
+
+
+async def _start_worker(settings: Settings, cwd: Path) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "FEDGROUPS_BASE_URL": settings.base_url,
+        "FEDGROUPS_DATABASE_URL": settings.database_url,
+        "FEDGROUPS_DATA_DIR": str(settings.data_dir),
+        "FEDGROUPS_SECRET_KEY": settings.secret_key,
+        "FEDGROUPS_ALLOW_PRIVATE_PEERS": "1",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WORKER_SCRIPT, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def test_sigkill_mid_delivery_loses_nothing(
+    db: None, settings: Settings, receivers: ReceiverFactory, tmp_path: Path
+) -> None:
+    sender = await local_actor()
+    peer = await receivers(keys_of(sender))
+    peer.default = Reply(hold=True)  # takes the request, then keeps it open
+    rosa = await remote_actor(peer.base_url, "rosa")
+    ivy = await remote_actor(peer.base_url, "ivy", shared=False)
+    activities = [await outbox_activity(sender, n) for n in range(1, 4)]
+    for activity in activities:
+        await enqueue(activity, [rosa, ivy])
+    first = await _start_worker(settings, tmp_path)
+    await eventually(lambda: peer.in_flight == 2)  # each inbox's first delivery is in its POST
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    peer.default = Reply()
+    peer.release_held()
+    assert await Delivery.filter(state=JobState.RUNNING).count() == 2  # leased to the dead
+    fresh = await _start_worker(settings, tmp_path)
+    ids = [a.ap_id for a in activities]
+    ivy_inbox = "/users/ivy/inbox"
+    try:
+        await eventually(lambda: set(peer.ids("/inbox")) == set(ids) == set(peer.ids(ivy_inbox)))
+        await eventually(_all_delivered)
+    finally:
+        fresh.send_signal(signal.SIGTERM)
+        _, stderr = await fresh.communicate()
+    assert fresh.returncode == 0, stderr.decode()
+    for inbox in ("/inbox", ivy_inbox):
+        # At least once, in order; the one cut off by the kill arrives again (same id).
+        assert peer.ids(inbox) == [ids[0], *ids]
