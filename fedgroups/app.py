@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -9,15 +10,55 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from tortoise.context import TortoiseContext
 
 from fedgroups.db import bind_context, open_database
-from fedgroups.federation.context import start_federation
+from fedgroups.federation.context import Federation, start_federation
+from fedgroups.federation.dispatch import make_inbox_processor
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.settings import Settings
 from fedgroups.web import actors, inboxes, pages, wellknown
 from fedgroups.web.errors import exception_handlers
 from fedgroups.web.middleware import InstanceContextMiddleware
 from fedgroups.web.templating import TEMPLATES_DIR, build_environment
+from fedgroups.worker import Worker
+
+
+@contextlib.asynccontextmanager
+async def _in_process_workers(
+    app: Starlette, settings: Settings, context: TortoiseContext
+) -> AsyncIterator[None]:
+    """`serve` runs FEDGROUPS_WORKERS workers beside the web app (0: run `fedgroups worker`)."""
+    federation: Federation = app.state.federation
+    workers = [
+        Worker(
+            settings,
+            federation.client,
+            federation.prefs,
+            make_inbox_processor(federation),
+        )
+        for _ in range(settings.workers)
+    ]
+    app.state.worker = _Notifier(workers)
+    stop = asyncio.Event()
+    with bind_context(context):  # the tasks copy this context: they use this database
+        tasks = [asyncio.create_task(worker.run_forever(stop)) for worker in workers]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Notifier:
+    """Wakes the in-process workers when the inbox stores something."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self._workers = workers
+
+    def notify(self) -> None:
+        for worker in self._workers:
+            worker.notify()
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -33,7 +74,8 @@ def create_app(settings: Settings) -> Starlette:
                 instance_actor = await ensure_instance_actor(settings)
             app.state.federation = start_federation(settings, instance_actor)
             try:
-                yield
+                async with _in_process_workers(app, settings, context):
+                    yield
             finally:
                 await app.state.federation.close()
         finally:

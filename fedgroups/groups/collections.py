@@ -27,18 +27,26 @@ def _page_bounds(page: int) -> tuple[int, int]:
     return (page - 1) * COLLECTION_PAGE_SIZE, COLLECTION_PAGE_SIZE + 1
 
 
+# What the group published for everyone to read; Accept/Reject are private to one follower.
+OUTBOX_TYPES = ("Announce", "Create", "Update", "Delete", "Undo", "Add", "Remove")
+
+
+def _outbox(group: Group) -> Any:
+    return OutboxActivity.filter(
+        group=group,
+        actor_id=group.actor_id,  # type: ignore[attr-defined]
+        activity_type__in=OUTBOX_TYPES,
+    )
+
+
 async def count_outbox(group: Group) -> int:
-    return await OutboxActivity.filter(group=group, actor_id=group.actor_id).count()  # type: ignore[attr-defined]
+    return int(await _outbox(group).count())
 
 
 async def outbox_page(group: Group, page: int) -> Page:
     offset, limit = _page_bounds(page)
     rows = await (
-        OutboxActivity.filter(group=group, actor_id=group.actor_id)  # type: ignore[attr-defined]
-        .order_by("-id")
-        .offset(offset)
-        .limit(limit)
-        .values_list("payload", flat=True)
+        _outbox(group).order_by("-id").offset(offset).limit(limit).values_list("payload", flat=True)
     )
     return Page(items=list(rows[:COLLECTION_PAGE_SIZE]), has_next=len(rows) > COLLECTION_PAGE_SIZE)
 

@@ -12,7 +12,7 @@ ALLOWED_TAGS: Final = {
     "p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol",
     "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES: Final = {"a": {"href", "rel", "class"}, "span": {"class"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES: Final = {"a": {"href", "class"}, "span": {"class"}, "ol": {"start"}}
 ALLOWED_SCHEMES: Final = {"http", "https", "mailto"}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,6 +27,7 @@ class Instance:
     env: dict[str, str]
     process: subprocess.Popen[str]
     log_path: Path
+    log: IO[str]
 
     @property
     def domain(self) -> str:
@@ -49,6 +53,7 @@ class Instance:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
 
 
 def start_instance(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Instance:
@@ -74,7 +79,7 @@ def start_instance(data_dir: Path, database_url: str | None = None, workers: int
         [sys.executable, "-m", "fedgroups.cli", "serve", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    instance = Instance(base_url=base_url, env=env, process=process, log_path=log_path)
+    instance = Instance(base_url=base_url, env=env, process=process, log_path=log_path, log=log)
     _wait_until_ready(instance)
     return instance
 
@@ -83,6 +88,7 @@ def _wait_until_ready(instance: Instance) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if instance.process.poll() is not None:
+            instance.log.close()
             raise RuntimeError(f"serve exited early:\n{instance.log_path.read_text()}")
         if "fedgroups serving" in instance.log_path.read_text():
             return
@@ -91,11 +97,16 @@ def _wait_until_ready(instance: Instance) -> None:
     raise RuntimeError(f"serve did not start:\n{instance.log_path.read_text()}")
 
 
-def wait_for(condition: object, *, timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll an observable outcome across processes (the other side's worker is not ours)."""
+async def wait_for(
+    condition: Callable[[], bool], *, timeout: float = 20.0, what: str = "condition"
+) -> None:
+    """Poll an outcome another process produces (its worker is not ours to drain).
+
+    Async, so in-test peers served on this event loop keep answering meanwhile.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
-        time.sleep(0.1)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
