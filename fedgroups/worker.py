@@ -78,11 +78,9 @@ def is_bad_input(error: Exception) -> bool:
     """True for failures that no retry can fix; anything else is retried with backoff."""
     if isinstance(error, _BAD_INPUT):
         return True
-    return (
-        isinstance(error, FetchStatusError)
-        and error.status in range(400, 500)
-        and (error.status not in (408, 429))
-    )
+    if isinstance(error, FetchStatusError):  # 404 or 410 for a referenced object stays so
+        return 400 <= error.status < 500 and error.status not in (408, 429)
+    return False
 
 
 def _describe(error: Exception) -> str:
@@ -152,12 +150,13 @@ class Worker:
         """Run until `stop` is set, then finish or hand back the jobs in flight (T75)."""
         loop = asyncio.get_running_loop()
         next_probe = loop.time() + self.probe_interval
-        probe: asyncio.Task[list[str]] | None = None
+        probe: asyncio.Task[Any] | None = None
         try:
             while not stop.is_set():
                 started = await self._fill_or_pause()
                 if loop.time() >= next_probe and (probe is None or probe.done()):
                     probe = asyncio.create_task(probe_unavailable_domains(self.client))
+                    probe.add_done_callback(self._forget)
                     next_probe = loop.time() + self.probe_interval
                 if not started:
                     await self._idle(self.poll_interval, stop)
@@ -190,24 +189,17 @@ class Worker:
             limit=free,
             exclude_domains=self._slots.saturated(),
         )
-        rows = await self._within_domain_limits(rows)
         await Delivery.fetch_for_list(rows, "activity__actor")
         bodies: dict[int, bytes] = {}  # one serialization per activity per batch
+        started = 0
         for row in rows:
-            activity = row.activity
-            body = bodies.get(activity.pk) or bodies.setdefault(activity.pk, serialize(activity))
-            self._start(row, self._deliver(row, body))
-        return len(items) + len(rows)
-
-    async def _within_domain_limits(self, rows: list[Delivery]) -> list[Delivery]:
-        """Keep the rows whose peer has a free slot; hand the rest straight back (T72)."""
-        kept = []
-        for row in rows:
+            # A peer at its limit (T72) gets the job straight back, uncounted.
             if self._slots.try_acquire(row.domain):
-                kept.append(row)
+                self._start(row, self._deliver(row, bodies))
+                started += 1
             else:
                 await queue.release(row)
-        return kept
+        return len(items) + started
 
     def _count(self, kind: type[Model]) -> int:
         return sum(1 for row in self._jobs.values() if isinstance(row, kind))
@@ -217,11 +209,11 @@ class Worker:
         self._jobs[task] = row
         task.add_done_callback(self._forget)
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
+    def _forget(self, task: asyncio.Task[Any]) -> None:
         self._jobs.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
-            # The job's own bookkeeping failed (database gone): its lease will bring it back.
-            log.error("job bookkeeping failed", exc_info=task.exception())
+            # Bookkeeping failed (database gone): the job's lease will bring it back.
+            log.error("worker task failed", exc_info=task.exception())
 
     async def _guard(self, row: Model, work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -229,7 +221,7 @@ class Worker:
         except Ignored as exc:  # understood, and nothing here acts on it
             await queue.ignore(row, str(exc))
         except Exception as exc:  # the worker boundary: the one place that catches anything
-            if is_bad_input(exc):
+            if isinstance(row, InboxItem) and is_bad_input(exc):
                 await queue.fail(row, f"{type(exc).__name__}: {exc}")
             else:
                 log.warning("%s %s failed, will retry", type(row).__name__, row.pk, exc_info=exc)
@@ -243,11 +235,14 @@ class Worker:
         if item.state == JobState.RUNNING:  # the processor may have settled it itself
             await queue.complete(item)
 
-    async def _deliver(self, row: Delivery, body: bytes) -> None:
+    async def _deliver(self, row: Delivery, bodies: dict[int, bytes]) -> None:
         try:
             if row.attempts > queue.MAX_ATTEMPTS:
                 await queue.fail(row, f"abandoned after {row.attempts - 1} attempts")
                 return
+            body = bodies.get(row.activity.pk)
+            if body is None:
+                body = bodies[row.activity.pk] = serialize(row.activity)
             await deliver(
                 row,
                 self.client,
@@ -257,7 +252,7 @@ class Worker:
                 deadline=self.delivery_deadline,
             )
         finally:
-            self._slots.release(row.domain)
+            self._slots.release(row.domain)  # taken in _fill
 
     async def _idle(self, timeout: float | None, stop: asyncio.Event | None = None) -> None:
         """Wait for a job to finish, a notify(), `stop`, or `timeout` seconds."""

@@ -19,7 +19,7 @@ from fedgroups.federation.delivery import enqueue
 from fedgroups.federation.dispatch import Ignored
 from fedgroups.federation.fetch import FetchStatusError
 from fedgroups.federation.signatures import SchemePreferences
-from fedgroups.models import Delivery, InboxItem, JobState
+from fedgroups.models import Delivery, InboxItem, JobState, PeerDomain
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker, is_bad_input
 
@@ -39,6 +39,14 @@ from .federation.delivery_support import (
 
 __all__ = ["peer_client", "receivers"]  # fixtures
 REPO = Path(__file__).resolve().parents[1]
+
+
+async def _all_delivered() -> bool:
+    return not await Delivery.exclude(state=JobState.DONE).exists()
+
+
+async def _unused(item: InboxItem) -> None:
+    raise AssertionError("no inbox items in this test")
 
 
 def _worker(
@@ -232,6 +240,26 @@ async def test_shutdown_hands_unfinished_jobs_back(
     assert (item.state, item.attempts, item.leased_until) == (JobState.QUEUED, 0, None)
 
 
+async def test_run_forever_probes_unavailable_peers_and_catches_up(
+    db: None, settings: Settings, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+    peer = await receivers(keys_of(sender))
+    await PeerDomain.create(domain=f"127.0.0.1:{peer.port}", unavailable_since=utcnow())
+    await enqueue(await outbox_activity(sender, 1), [await remote_actor(peer.base_url, "rosa")])
+    assert (await Delivery.get()).state == JobState.PAUSED
+    worker = _worker(settings, peer_client, _unused, poll_interval=0.02, probe_interval=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+        await eventually(_all_delivered, timeout=5)
+    finally:
+        stop.set()
+        await task
+    assert peer.ids() == [f"{sender.ap_id}/activities/1"]
+    assert (await PeerDomain.get(domain=f"127.0.0.1:{peer.port}")).unavailable_since is None
+
+
 # --- crash safety --------------------------------------------------------------------------
 
 WORKER_SCRIPT = """
@@ -243,10 +271,6 @@ asyncio.run(run_worker(
     delivery_lease=datetime.timedelta(seconds=1.5), poll_interval=0.05, shutdown_grace=2,
 ))
 """
-
-
-async def _all_delivered() -> bool:
-    return not await Delivery.exclude(state=JobState.DONE).exists()
 
 
 async def _start_worker(settings: Settings, cwd: Path) -> asyncio.subprocess.Process:

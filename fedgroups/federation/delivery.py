@@ -125,7 +125,7 @@ def classify_response(
 ) -> Outcome:
     """THE place that decides what a reply means (T69; Mastodon's unsalvageable set).
 
-    2xx done; 410 gone; 429/503 retry after Retry-After; 408 and other 5xx retry with
+    2xx done; 410 gone; 429/503 retry, not before Retry-After; 408 and other 5xx retry with
     backoff; 401 retried once (a stale key cache, then signature double-knocking already
     happened); other 3xx/4xx and 501 fail for good. Timeouts and network errors retry;
     an address the SSRF guard refuses (T26) fails for good.
@@ -291,24 +291,25 @@ async def _apply(delivery: Delivery, outcome: Outcome, status: int | None) -> No
             delivery, f"{reason}; {delivery.domain} is unavailable", last_status=status
         )
     else:
+        # Retry-After is a floor, never a shortcut past the backoff: "0" must not spin us.
+        backoff = queue.backoff(delivery.attempts)
+        delay = backoff if outcome.delay is None else max(outcome.delay, backoff)
         await queue.retry_later(
-            delivery,
-            reason,
-            delay=outcome.delay,
-            max_attempts=outcome.max_attempts,
-            last_status=status,
+            delivery, reason, delay=delay, max_attempts=outcome.max_attempts, last_status=status
         )
     log.info("delivery %s to %s: %s", delivery.pk, delivery.inbox_url, reason)
 
 
 async def _recipient_gone(inbox_url: str, now: datetime) -> str:
-    """410 on a personal inbox: that actor is gone, so its memberships end (bans stay)."""
+    """410 on a personal inbox: that actor is gone, so it leaves its groups (bans stay)."""
     gone = await Actor.filter(inbox_url=inbox_url, is_local=False).values_list("id", flat=True)
     if not gone:  # a shared inbox: one 410 there does not say every member left
         return "HTTP 410 from a shared inbox; members kept"
     await Actor.filter(id__in=gone).update(gone_at=now)
-    await Membership.filter(actor_id__in=gone).exclude(state=MembershipState.BANNED).delete()
-    return "HTTP 410: recipient gone, memberships removed"
+    await Membership.filter(
+        actor_id__in=gone, state__in=[MembershipState.APPROVED, MembershipState.PENDING]
+    ).update(state=MembershipState.LEFT, decided_at=now)
+    return "HTTP 410: recipient gone, memberships ended"
 
 
 # --- peer health ---------------------------------------------------------------------------

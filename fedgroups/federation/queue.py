@@ -70,11 +70,13 @@ def _claim_sql(model: type[Model], dialect: str, excluded: int) -> str:
         f"(j.state = '{JobState.RUNNING}' AND j.leased_until < {now}))"
     ]
     key = _SERIAL_KEY.get(model)
-    if key is not None:  # only the oldest open job of each key may go
+    if key is not None:
+        # Only the oldest open job of each key may go. One grouped pass over the open rows:
+        # a correlated NOT EXISTS took seconds per claim on SQLite with a 20k-row backlog.
         states = ", ".join(f"'{state}'" for state in _OPEN_STATES)
         where.append(
-            f"NOT EXISTS (SELECT 1 FROM {table} e WHERE e.{key} = j.{key} "  # noqa: S608
-            f"AND e.id < j.id AND e.state IN ({states}))"
+            f"j.id IN (SELECT MIN(e.id) FROM {table} e "  # noqa: S608 - names are ours
+            f"WHERE e.state IN ({states}) GROUP BY e.{key})"
         )
     if excluded:
         where.append(f"j.domain NOT IN ({', '.join(next(mark) for _ in range(excluded))})")

@@ -217,9 +217,15 @@ async def test_delivery_is_signed_and_recorded(
             "HTTP 429",
             timedelta(seconds=120),
         ),
+        (
+            Reply(status=429, headers={"Retry-After": "0"}),
+            JobState.QUEUED,
+            "HTTP 429",
+            timedelta(seconds=30),  # never sooner than the backoff
+        ),
         (Reply(delay=2.0), JobState.QUEUED, "timed out (TimeoutError)", timedelta(seconds=30)),
     ],
-    ids=["200", "400", "403", "500", "503", "429-retry-after", "slow"],
+    ids=["200", "400", "403", "500", "503", "429-retry-after", "429-now", "slow"],
 )
 async def test_replies_are_classified(
     db: None,
@@ -299,7 +305,8 @@ async def test_gone_recipient_loses_its_memberships(
     await _send(peer_client)
     await _send(peer_client)
     assert [r.state for r in await Delivery.all()] == [JobState.IGNORED] * 2
-    assert not await Membership.exists(actor=ivy)
+    assert (await Delivery.first()).last_error == "HTTP 410: recipient gone, memberships ended"
+    assert await Membership.exists(actor=ivy, state=MembershipState.LEFT)
     assert await Membership.exists(actor=ben, state=MembershipState.BANNED)  # bans outlive 410
     await ivy.refresh_from_db()
     assert ivy.gone_at is not None
