@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 
 from fedgroups.activitypub.parse import same_origin
 from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, SignatureError
+from fedgroups.federation.delivery import mark_domain_heard
 from fedgroups.federation.fetch import parse_document
 from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.signatures import signature_key_id, verify_request
@@ -94,6 +95,8 @@ async def receive_activity(
         raise SignatureError("the signer is not the activity's actor")
     if not same_origin(activity_id, actor_id):
         raise OriginMismatch("activity id is on another origin than its actor")
+    # A peer that speaks to us is up: resume deliveries paused while it looked down.
+    await mark_domain_heard(_key_domain(actor_id))
     return await _store(activity, activity_id, kind, actor_id, verified.key_id, url)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from fedgroups.activitypub.parse import parse_actor
 from fedgroups.app import create_app
 from fedgroups.db import bind_context
 from fedgroups.groups.domains import block_domain
-from fedgroups.models import Actor, InboxItem
+from fedgroups.models import Actor, Delivery, InboxItem, JobState, OutboxActivity, PeerDomain
 from fedgroups.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_group
@@ -175,3 +176,30 @@ async def test_unknown_actor_self_delete_is_dropped_unsigned(client: httpx.Async
     response = await client.post("/inbox", json=activity)
     assert response.status_code == 202
     assert await InboxItem.all().count() == 0
+
+
+async def test_hearing_from_an_unavailable_peer_resumes_its_deliveries(
+    client: httpx.AsyncClient, settings: Settings, known_peer: RemotePeer
+) -> None:
+    group = await make_group(settings, "recovery")
+    activity = await OutboxActivity.create(
+        ap_id="https://groups.test/g/recovery/activities/1",
+        actor=group.actor,
+        group=group,
+        activity_type="Announce",
+        payload={"type": "Announce"},
+    )
+    await PeerDomain.create(domain="peer.test", unavailable_since=datetime.now(UTC))
+    delivery = await Delivery.create(
+        activity=activity,
+        inbox_url="https://peer.test/inbox",
+        domain="peer.test",
+        run_at=datetime.now(UTC),
+        state=JobState.PAUSED,
+    )
+    body, headers = known_peer.signed_post(INBOX, known_peer.activity("Create", note(known_peer)))
+    assert await post(client, "/inbox", body, headers) == 202
+    await delivery.refresh_from_db()
+    assert delivery.state == JobState.QUEUED
+    peer = await PeerDomain.get(domain="peer.test")
+    assert peer.unavailable_since is None
