@@ -12,7 +12,8 @@ from typing import Any
 from fedgroups.activitypub.activities import render_accept, render_reject
 from fedgroups.errors import NotFound
 from fedgroups.groups.outbox import new_activity_id, publish
-from fedgroups.models import Actor, Group, Membership, MembershipState
+from fedgroups.models import Actor, DomainBlock, Group, Membership, MembershipState
+from fedgroups.models.domain import domain_candidates
 
 
 def _follow_of(membership: Membership, group: Group, actor: Actor) -> dict[str, Any]:
@@ -80,8 +81,18 @@ async def _answer(group: Group, actor: Actor, membership: Membership, *, accepte
 
 
 async def approved_members(group: Group) -> list[Actor]:
-    """Everyone the group delivers to."""
-    return await Actor.filter(memberships__group=group, memberships__state=MembershipState.APPROVED)
+    """Everyone the group delivers to: approved members not on a blocked domain."""
+    members = await Actor.filter(
+        memberships__group=group, memberships__state=MembershipState.APPROVED
+    )
+    blocked = set(await DomainBlock.all().values_list("domain", flat=True))
+    if not blocked:
+        return list(members)
+    return [
+        actor
+        for actor in members
+        if actor.is_local or blocked.isdisjoint(domain_candidates(actor.domain))
+    ]
 
 
 async def is_member(group: Group, actor: Actor) -> bool:
