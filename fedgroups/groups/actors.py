@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.exceptions import IntegrityError
 
 from fedgroups.activitypub.keys import generate_key_pair
@@ -22,6 +24,23 @@ def handle_key(username: str, domain: str) -> str:
     return f"{username.lower()}@{domain.lower()}"
 
 
+def _local_actor_fields(settings: Settings, ap_id: str, username: str) -> dict[str, Any]:
+    """What every local actor has: its endpoints under its id, and a fresh RSA-2048 key pair."""
+    private_pem, public_pem = generate_key_pair()
+    return {
+        "ap_id": ap_id,
+        "is_local": True,
+        "username": username,
+        "domain": settings.domain,
+        "handle_key": handle_key(username, settings.domain),
+        "shared_inbox_url": f"{settings.base_url}/inbox",
+        "outbox_url": f"{ap_id}/outbox",
+        "public_key_id": f"{ap_id}#main-key",
+        "public_key_pem": public_pem,
+        "private_key_pem": private_pem,
+    }
+
+
 async def create_local_actor(
     settings: Settings, kind: ActorKind, username: str, display_name: str, *, locked: bool = False
 ) -> Actor:
@@ -29,25 +48,15 @@ async def create_local_actor(
     if await Actor.exists(handle_key=handle_key(username, settings.domain)):
         raise Conflict(f"the name {username!r} is already taken on {settings.domain}")
     ap_id = local_actor_id(settings, kind, username)
-    private_pem, public_pem = generate_key_pair()
     try:
         return await Actor.create(
-            ap_id=ap_id,
+            **_local_actor_fields(settings, ap_id, username),
             kind=kind,
-            is_local=True,
-            username=username,
-            domain=settings.domain,
-            handle_key=handle_key(username, settings.domain),
             display_name=display_name,
             url=ap_id,
             inbox_url=f"{ap_id}/inbox",
-            shared_inbox_url=f"{settings.base_url}/inbox",
-            outbox_url=f"{ap_id}/outbox",
             followers_url=f"{ap_id}/followers",
             manually_approves_followers=locked,
-            public_key_id=f"{ap_id}#main-key",
-            public_key_pem=public_pem,
-            private_key_pem=private_pem,
         )
     except IntegrityError:  # lost a race with another process creating the same name
         raise Conflict(f"the name {username!r} is already taken on {settings.domain}") from None
@@ -59,25 +68,15 @@ async def ensure_instance_actor(settings: Settings) -> Actor:
     existing = await Actor.get_or_none(ap_id=ap_id)
     if existing is not None:
         return existing
-    private_pem, public_pem = generate_key_pair()
     try:
+        # Its preferredUsername is the domain, which Mastodon webfingers back.
         return await Actor.create(
-            ap_id=ap_id,
+            **_local_actor_fields(settings, ap_id, settings.domain),
             kind=ActorKind.APPLICATION,
-            is_local=True,
-            # Its preferredUsername is the domain, which Mastodon webfingers back.
-            username=settings.domain,
-            domain=settings.domain,
-            handle_key=handle_key(settings.domain, settings.domain),
             display_name=settings.domain,
             url=f"{settings.base_url}/about",
             inbox_url=f"{settings.base_url}/inbox",
-            shared_inbox_url=f"{settings.base_url}/inbox",
-            outbox_url=f"{ap_id}/outbox",
             manually_approves_followers=True,
-            public_key_id=f"{ap_id}#main-key",
-            public_key_pem=public_pem,
-            private_key_pem=private_pem,
         )
     except IntegrityError:  # another process made it first
         return await Actor.get(ap_id=ap_id)
