@@ -22,6 +22,11 @@ def _published(post: ParsedPost) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def is_poll_vote(post: ParsedPost) -> bool:
+    """A vote, as Mastodon sends it: a Note naming the option, no content, replying to the poll."""
+    return post.kind == "Note" and bool(post.name) and not post.content and bool(post.in_reply_to)
+
+
 async def thread_root_of(group: Group, in_reply_to: str) -> str | None:
     """The root of the thread a reply belongs to, if the group carries that thread."""
     if not in_reply_to:
@@ -38,6 +43,8 @@ async def receive_post(group: Group, author: Actor, post: ParsedPost) -> Post | 
     A post is the group's when it addresses or mentions the group, or replies in a thread the
     group carries. Only approved members' posts are announced (guppe learned this the hard way).
     """
+    if is_poll_vote(post):
+        return None  # votes are between voter and poll author: never redistributed
     root = await thread_root_of(group, post.in_reply_to)
     if group.actor.ap_id not in post.recipients and root is None:
         return None
