@@ -47,16 +47,3 @@ def render_announce(
         "to": [PUBLIC] if is_public else [followers],
         "cc": [followers] if is_public else [],
     }
-
-
-def render_undo(actor_id: str, activity_id: str, undone: dict[str, Any]) -> dict[str, Any]:
-    inner = {key: value for key, value in undone.items() if key != "@context"}
-    return {
-        "@context": ACTIVITY_CONTEXT,
-        "id": activity_id,
-        "type": "Undo",
-        "actor": actor_id,
-        "object": inner,
-        "to": inner.get("to", []),
-        "cc": inner.get("cc", []),
-    }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedgroups.activitypub.vocabulary import ACTOR_TYPES, AS_NS
+from fedgroups.activitypub.vocabulary import ACTOR_TYPES, PUBLIC
 from fedgroups.errors import MalformedActivity, OriginMismatch
 
 MAX_ID_LENGTH = 512
@@ -73,13 +73,6 @@ def _url(data: dict[str, Any], key: str, *, required: bool = False) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise MalformedActivity(f"{key} is too long")
     return value
-
-
-def has_as_context(data: dict[str, Any]) -> bool:
-    """Mastodon drops documents whose @context does not name ActivityStreams."""
-    context = data.get("@context")
-    items = context if isinstance(context, list) else [context]
-    return AS_NS in items
 
 
 def _parse_keys(data: dict[str, Any], ap_id: str) -> tuple[ParsedKey, ...]:
@@ -201,7 +194,7 @@ def parse_post(data: dict[str, Any]) -> ParsedPost:
     if not author_ids:
         raise MalformedActivity("post has no attributedTo")
     recipients = addressed_to(data)
-    public_forms = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
+    public_forms = {PUBLIC, "as:Public", "Public"}  # the compacted forms peers also send
     return ParsedPost(
         ap_id=ap_id,
         kind=str(kind),

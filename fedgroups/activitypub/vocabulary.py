@@ -14,7 +14,6 @@ SECURITY_V1: Final = "https://w3id.org/security/v1"
 WEBFINGER_CONTEXT: Final = "https://purl.archive.org/socialweb/webfinger"
 
 ACTIVITY_JSON: Final = "application/activity+json"
-LD_JSON_AS: Final = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON: Final = "application/jrd+json"
 XRD_XML: Final = "application/xrd+xml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 from xml.sax.saxutils import quoteattr
 
 from fedgroups.activitypub.vocabulary import ACTIVITY_JSON
@@ -74,9 +74,3 @@ def render_host_meta_json(base_url: str) -> dict[str, Any]:
     return {
         "links": [{"rel": "lrdd", "template": f"{base_url}/.well-known/webfinger?resource={{uri}}"}]
     }
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    """True when `url` lives on this instance (scheme and host[:port] equal)."""
-    ours, theirs = urlsplit(base_url), urlsplit(url)
-    return (ours.scheme, ours.netloc.lower()) == (theirs.scheme, theirs.netloc.lower())

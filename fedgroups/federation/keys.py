@@ -119,9 +119,6 @@ class RemoteActors:
         self._keys.pop(key.key_id, None)
         return actor
 
-    def forget_key(self, key_id: str) -> None:
-        self._keys.pop(key_id, None)
-
     async def _local_key(self, key_id: str) -> PublicKeyInfo:
         # Our own actors' keys come from our database, never from an HTTP fetch (T07).
         actor = await Actor.get_or_none(public_key_id=key_id, is_local=True)

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from fedgroups.errors import ValidationError
 from fedgroups.models import BlockSeverity, DomainBlock
-from fedgroups.models.domain import is_domain_blocked
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 
@@ -43,8 +42,3 @@ async def unblock_domain(domain: str) -> bool:
 
 async def list_blocks() -> list[DomainBlock]:
     return await DomainBlock.all().order_by("domain")
-
-
-async def is_blocked(domain: str) -> bool:
-    """True when `domain` or any parent domain of it is blocked (host:port matches exactly too)."""
-    return await is_domain_blocked(domain)

@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedgroups.activitypub.vocabulary import ACTIVITY_JSON
+from fedgroups.activitypub.vocabulary import ACTIVITY_JSON, JRD_JSON
 
 _AP_TYPES = ("application/activity+json", "application/ld+json")
 
@@ -29,7 +29,7 @@ class ActivityJSONResponse(Response):
 
 
 class JRDResponse(Response):
-    media_type = "application/jrd+json"
+    media_type = JRD_JSON
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from fedgroups import __version__
 from fedgroups.activitypub import nodeinfo, webfinger
+from fedgroups.activitypub.vocabulary import XRD_XML
 from fedgroups.errors import NotFound
 from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, find_local_actor
 from fedgroups.groups.directory import node_stats
@@ -64,7 +65,7 @@ async def host_meta(request: Request) -> Response:
         )
     return Response(
         webfinger.render_host_meta_xml(settings.base_url),
-        media_type="application/xrd+xml",
+        media_type=XRD_XML,
         headers=_DISCOVERY_CACHE,
     )
 
