@@ -87,9 +87,8 @@ async def receive_activity(
     if not any(name.lower() == "signature" for name in headers):
         raise SignatureError("request is not signed")
     key_id = signature_key_id(method, url, headers)
-    for domain in {_key_domain(key_id), _key_domain(actor_id)}:
-        if await is_domain_blocked(domain):  # dropped before any key fetch (T13)
-            return Accepted("blocked")
+    if await is_domain_blocked(_key_domain(key_id), _key_domain(actor_id)):
+        return Accepted("blocked")  # dropped before any key fetch (T13)
     verified = await verify_request(method, url, headers, body, remote_actors.resolve_key)
     if verified.owner != actor_id:
         raise SignatureError("the signer is not the activity's actor")
@@ -107,8 +106,7 @@ async def _is_known(actor_id: str) -> bool:
 async def _store(
     activity: dict[str, Any], activity_id: str, kind: str, actor_id: str, key_id: str, url: str
 ) -> Accepted:
-    if await InboxItem.exists(activity_ap_id=activity_id):
-        return Accepted("duplicate")
+    # No read before the insert: the unique activity id decides, also between racing copies.
     try:
         item = await InboxItem.create(
             activity_ap_id=activity_id,
@@ -119,6 +117,6 @@ async def _store(
             body=activity,
             run_at=datetime.now(UTC),
         )
-    except IntegrityError:  # a concurrent copy won the unique constraint (T18)
+    except IntegrityError:  # a replay, or a concurrent copy that won (T15, T18)
         return Accepted("duplicate")
     return Accepted("stored", item.id)
