@@ -6,6 +6,8 @@ who may see it from `groups`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -60,46 +62,61 @@ async def group_actor(request: Request) -> Response:
     return ActivityJSONResponse(document, headers={"Vary": "Accept"})
 
 
-async def group_outbox(request: Request) -> Response:
-    group = await find_group(request.path_params["slug"])
-    viewer = request.state.viewer
-    if not await visibility.can_read_content(group, viewer):
-        raise NotFound("hidden")
-    collection_id = f"{group.actor.ap_id}/outbox"
+async def _paged_collection(
+    request: Request,
+    collection_id: str,
+    count: Callable[[], Awaitable[int]],
+    page_of: Callable[[int], Awaitable[collections.Page]],
+    *,
+    listable: bool = True,
+) -> Response:
+    """The collection head, or one page of it. Unlistable collections show only their count."""
     page = _page_number(request)
     if page is None:
-        total = await collections.count_outbox(group)
-        return ActivityJSONResponse(render.render_collection(collection_id, total))
-    result = await collections.outbox_page(group, page)
+        document = render.render_collection(collection_id, await count(), paged=listable)
+        return ActivityJSONResponse(document)
+    if not listable:
+        raise NotFound("hidden")
+    result = await page_of(page)
     return ActivityJSONResponse(
         render.render_collection_page(collection_id, page, result.items, has_next=result.has_next)
+    )
+
+
+async def group_outbox(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    if not await visibility.can_read_content(group, request.state.viewer):
+        raise NotFound("hidden")
+    return await _paged_collection(
+        request,
+        f"{group.actor.ap_id}/outbox",
+        lambda: collections.count_outbox(group),
+        lambda page: collections.outbox_page(group, page),
     )
 
 
 async def group_followers(request: Request) -> Response:
     group = await find_group(request.path_params["slug"])
-    collection_id = f"{group.actor.ap_id}/followers"
-    listable = await visibility.can_list_followers(group, request.state.viewer)
-    page = _page_number(request)
-    if page is None or not listable:
-        if page is not None:
-            raise NotFound("hidden")
-        total = await collections.count_followers(group)
-        return ActivityJSONResponse(render.render_collection(collection_id, total, paged=listable))
-    result = await collections.followers_page(group, page)
-    return ActivityJSONResponse(
-        render.render_collection_page(collection_id, page, result.items, has_next=result.has_next)
+    return await _paged_collection(
+        request,
+        f"{group.actor.ap_id}/followers",
+        lambda: collections.count_followers(group),
+        lambda page: collections.followers_page(group, page),
+        listable=await visibility.can_list_followers(group, request.state.viewer),
     )
+
+
+async def _nothing() -> int:
+    return 0
+
+
+async def _no_page(page: int) -> collections.Page:
+    return collections.Page(items=[], has_next=False)
 
 
 async def group_following(request: Request) -> Response:
     group = await find_group(request.path_params["slug"])
-    collection_id = f"{group.actor.ap_id}/following"
-    if _page_number(request) is not None:
-        return ActivityJSONResponse(
-            render.render_collection_page(collection_id, 1, [], has_next=False)
-        )
-    return ActivityJSONResponse(render.render_collection(collection_id, 0))
+    return await _paged_collection(request, f"{group.actor.ap_id}/following", _nothing, _no_page)
 
 
 async def group_featured(request: Request) -> Response:
