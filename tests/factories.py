@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fedgroups.groups.accounts import create_account
 from fedgroups.groups.directory import create_group
-from fedgroups.models import Account, Group
+from fedgroups.models import Account, Actor, ActorKind, Group
 from fedgroups.settings import Settings
 
 
@@ -20,3 +20,19 @@ async def make_group(
     )
     await group.fetch_related("actor")
     return group
+
+
+async def make_remote_actor(base_url: str, name: str = "rosa", *, shared: bool = True) -> Actor:
+    """A cached remote Person at `base_url`, stored as `RemoteActors.store_actor` would."""
+    ap_id = f"{base_url}/users/{name}"
+    return await Actor.create(
+        ap_id=ap_id,
+        kind=ActorKind.PERSON,
+        username=name,
+        domain=base_url.split("://", 1)[1],
+        handle_key=ap_id,  # remote actors are unique by id, as in production
+        inbox_url=f"{ap_id}/inbox",
+        shared_inbox_url=f"{base_url}/inbox" if shared else "",
+        public_key_id=f"{ap_id}#main-key",
+        public_key_pem="",
+    )

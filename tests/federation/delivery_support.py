@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,15 +30,11 @@ from fedgroups.errors import SignatureError
 from fedgroups.federation.http import build_client
 from fedgroups.federation.signatures import PublicKeyInfo, verify_request
 from fedgroups.models import Actor, ActorKind, InboxItem, OutboxActivity
+from tests.factories import make_remote_actor
+from tests.peer import free_port
 
 LOCAL_BASE = "https://groups.test"
 key_pair = functools.cache(generate_key_pair)  # RSA generation is slow; one pair per run
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def utcnow() -> datetime:
@@ -69,19 +64,7 @@ async def local_actor(name: str = "circle") -> Actor:
 
 async def remote_actor(base_url: str, name: str, *, shared: bool = True) -> Actor:
     """A remote Person at `base_url`; with `shared`, it has the peer's shared inbox."""
-    ap_id = f"{base_url}/users/{name}"
-    domain = base_url.split("://", 1)[1]
-    return await Actor.create(
-        ap_id=ap_id,
-        kind=ActorKind.PERSON,
-        username=name,
-        domain=domain,
-        handle_key=f"{name}@{domain}",
-        inbox_url=f"{ap_id}/inbox",
-        shared_inbox_url=f"{base_url}/inbox" if shared else "",
-        public_key_id=f"{ap_id}#main-key",
-        public_key_pem="",
-    )
+    return await make_remote_actor(base_url, name, shared=shared)
 
 
 async def outbox_activity(actor: Actor, number: int, kind: str = "Create") -> OutboxActivity:

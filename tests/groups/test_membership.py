@@ -6,16 +6,11 @@ from fedgroups.groups.domains import block_domain
 from fedgroups.groups.membership import approved_members, decide_membership, request_membership
 from fedgroups.models import Actor, Delivery, MembershipState
 from fedgroups.settings import Settings
-from tests.factories import make_group
+from tests.factories import make_group, make_remote_actor
 
 
 async def remote_actor(domain: str, name: str = "rosa") -> Actor:
-    ap_id = f"https://{domain}/users/{name}"
-    return await Actor.create(
-        ap_id=ap_id, kind="Person", username=name, domain=domain, handle_key=ap_id,
-        inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"https://{domain}/inbox",
-        public_key_id=f"{ap_id}#main-key", public_key_pem="-",
-    )  # fmt: skip
+    return await make_remote_actor(f"https://{domain}", name)
 
 
 async def test_open_group_accepts_and_queues_the_accept(db: None, settings: Settings) -> None:

@@ -8,9 +8,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedgroups.activitypub.vocabulary import ACTOR_CONTEXT
-from fedgroups.models import Actor, Membership, MembershipState
+from fedgroups.models import Membership, MembershipState
 from fedgroups.settings import Settings
-from tests.factories import make_account, make_group
+from tests.factories import make_account, make_group, make_remote_actor
 
 pytestmark = pytest.mark.usefixtures("app")
 AP = {"Accept": "application/activity+json"}
@@ -138,12 +138,7 @@ async def test_followers_pages_hold_twenty_newest_first(
 ) -> None:
     group = await make_group(settings, "recovery")
     for number in range(25):
-        actor = await Actor.create(
-            ap_id=f"https://remote.example/users/m{number}", kind="Person", username=f"m{number}",
-            domain="remote.example", handle_key=f"m{number}@remote.example",
-            inbox_url=f"https://remote.example/users/m{number}/inbox",
-            public_key_id=f"https://remote.example/users/m{number}#main-key", public_key_pem="-",
-        )  # fmt: skip
+        actor = await make_remote_actor("https://remote.example", f"m{number}")
         await Membership.create(group=group, actor=actor, state=MembershipState.APPROVED)
     head = (await client.get("/g/recovery/followers", headers=AP)).json()
     assert head["totalItems"] == 25
