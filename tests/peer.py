@@ -38,6 +38,7 @@ class RemotePeer:
     name: str = "rosa"
     keys: tuple[str, str] = field(default_factory=generate_key_pair)
     received: list[dict[str, Any]] = field(default_factory=list)
+    actor_fetches: int = 0
 
     @property
     def actor_id(self) -> str:
@@ -87,6 +88,7 @@ class RemotePeer:
 
     def app(self) -> Starlette:
         async def actor(request: Request) -> Response:
+            self.actor_fetches += 1
             return Response(
                 orjson.dumps(self.actor_document()), media_type="application/activity+json"
             )

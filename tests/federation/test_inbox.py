@@ -19,7 +19,7 @@ from fedgroups.models import Actor, Delivery, InboxItem, JobState, OutboxActivit
 from fedgroups.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_group
-from tests.peer import RemotePeer, serve_peer
+from tests.peer import RemotePeer, free_port, serve_peer
 
 INBOX = "https://groups.test/inbox"
 
@@ -203,3 +203,13 @@ async def test_hearing_from_an_unavailable_peer_resumes_its_deliveries(
     assert delivery.state == JobState.QUEUED
     peer = await PeerDomain.get(domain="peer.test")
     assert peer.unavailable_since is None
+
+
+async def test_unreachable_key_host_gets_503(private_peers_app: Starlette) -> None:
+    # The key host is down: the sender must retry later, so 503, not 401 (Mastodon 4.5.4+).
+    peer = RemotePeer(base_url=f"http://127.0.0.1:{free_port()}")
+    transport = httpx.ASGITransport(app=private_peers_app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://groups.test") as client:
+        body, headers = peer.signed_post(INBOX, peer.activity("Create", note(peer)))
+        assert await post(client, "/inbox", body, headers) == 503
+    assert await InboxItem.all().count() == 0
