@@ -70,8 +70,8 @@ async def find_group(slug: str) -> Group:
     return group
 
 
-async def list_public_groups(limit: int = 100) -> list[Group]:
-    """Groups for the directory, newest first. Members-only groups are listed (profile only)."""
+async def list_groups(limit: int = 100) -> list[Group]:
+    """Groups for the directory, newest first; members-only ones too (their profile is public)."""
     return (
         await Group.filter(actor__gone_at=None).order_by("-id").limit(limit).select_related("actor")
     )

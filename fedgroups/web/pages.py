@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedgroups.groups.directory import list_public_groups
+from fedgroups.groups.directory import list_groups
 from fedgroups.web.templating import render_page
 
 
 async def home(request: Request) -> Response:
-    groups = await list_public_groups()
+    groups = await list_groups()
     return render_page(request, "instance/home.html", {"groups": groups})
 
 

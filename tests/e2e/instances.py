@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import httpx
 
 from tests.peer import free_port
@@ -44,6 +47,24 @@ class Instance:
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(f"{self.base_url}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    async def inbox_item_state(self, activity_id: str) -> str | None:
+        """How far the instance got with a received activity, read from its own database."""
+        url = self.env["FEDGROUPS_DATABASE_URL"]
+        query = "SELECT state FROM inbox_items WHERE activity_ap_id = {}"
+        if url.startswith("sqlite://"):
+            with sqlite3.connect(url.removeprefix("sqlite://")) as connection:
+                row = connection.execute(query.format("?"), (activity_id,)).fetchone()
+                return None if row is None else str(row[0])
+        connection = await asyncpg.connect(url)
+        try:
+            value = await connection.fetchval(query.format("$1"), activity_id)
+        finally:
+            await connection.close()
+        return None if value is None else str(value)
+
+    async def processed(self, activity_id: str) -> bool:
+        return await self.inbox_item_state(activity_id) in ("done", "ignored", "failed")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -98,7 +119,7 @@ def _wait_until_ready(instance: Instance) -> None:
 
 
 async def wait_for(
-    condition: Callable[[], bool], *, timeout: float = 20.0, what: str = "condition"
+    condition: Callable[[], object], *, timeout: float = 20.0, what: str = "condition"
 ) -> None:
     """Poll an outcome another process produces (its worker is not ours to drain).
 
@@ -106,7 +127,10 @@ async def wait_for(
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
