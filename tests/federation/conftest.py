@@ -18,7 +18,7 @@ import httpcore
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 
@@ -276,3 +276,15 @@ def outbound_tls(outbound_cert_files: tuple[Path, Path]) -> TLSPair:
     server.sni_callback = record_sni
     client = ssl.create_default_context(cafile=str(cert_path))
     return TLSPair(server=server, client=client, server_names=seen)
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> rsa.RSAPrivateKey:
+    """A signing key for signature tests (RSA generation is slow: one per run)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def other_rsa_key() -> rsa.RSAPrivateKey:
+    """A second key, for "signed with another key" cases."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)

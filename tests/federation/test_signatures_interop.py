@@ -48,16 +48,6 @@ KEY_ID = OWNER + "#main-key"
 BODY = b'{"type":"Follow","actor":"https://peer.example/users/rosa","object":"https://groups.example/g/recovery"}'
 
 
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def other_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
 def public_pem(key: rsa.RSAPrivateKey) -> str:
     return (
         key.public_key()
