@@ -1,29 +1,20 @@
-"""Activities our actors send: Accept, Reject, Announce, Undo, Follow. Pure JSON builders."""
+"""Activities our actors send: Accept, Reject and Announce. Pure JSON builders."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fedgroups.activitypub.vocabulary import ACTIVITY_CONTEXT, PUBLIC
 
 
-def render_accept(actor_id: str, activity_id: str, follow: dict[str, Any]) -> dict[str, Any]:
-    """Accept with the Follow embedded: Mastodon matches it by the embedded Follow's id."""
+def render_follow_answer(
+    kind: Literal["Accept", "Reject"], actor_id: str, activity_id: str, follow: dict[str, Any]
+) -> dict[str, Any]:
+    """Accept or Reject with the Follow embedded: Mastodon matches it by the Follow's id."""
     return {
         "@context": ACTIVITY_CONTEXT,
         "id": activity_id,
-        "type": "Accept",
-        "actor": actor_id,
-        "object": _bare_follow(follow),
-        "to": [follow["actor"]],
-    }
-
-
-def render_reject(actor_id: str, activity_id: str, follow: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "@context": ACTIVITY_CONTEXT,
-        "id": activity_id,
-        "type": "Reject",
+        "type": kind,
         "actor": actor_id,
         "object": _bare_follow(follow),
         "to": [follow["actor"]],

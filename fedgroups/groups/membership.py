@@ -7,9 +7,9 @@ approves or rejects it (`fedgroups group approve|reject`). Banned actors are ref
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from fedgroups.activitypub.activities import render_accept, render_reject
+from fedgroups.activitypub.activities import render_follow_answer
 from fedgroups.errors import NotFound
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import Actor, DomainBlock, Group, Membership, MembershipState
@@ -74,9 +74,9 @@ async def leave_group(group: Group, actor: Actor) -> bool:
 
 
 async def _answer(group: Group, actor: Actor, membership: Membership, *, accepted: bool) -> None:
-    render = render_accept if accepted else render_reject
+    kind: Literal["Accept", "Reject"] = "Accept" if accepted else "Reject"
     follow = _follow_of(membership, group, actor)
-    activity = render(group.actor.ap_id, new_activity_id(group.actor), follow)
+    activity = render_follow_answer(kind, group.actor.ap_id, new_activity_id(group.actor), follow)
     await publish(group.actor, activity, [actor], group=group, is_public=False)
 
 
