@@ -21,6 +21,8 @@ class Post(Model):
 
     id = fields.IntField(primary_key=True)
     ap_id = fields.CharField(max_length=512, unique=True)
+    # The member's own object when the group republished it as its own Note ("" otherwise).
+    source_ap_id = fields.CharField(max_length=512, default="", db_index=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
         "models.Group", related_name="posts", on_delete=fields.CASCADE
     )
@@ -39,6 +41,8 @@ class Post(Model):
     url = fields.CharField(max_length=512, default="")
     is_public = fields.BooleanField(default=True)
     is_pinned = fields.BooleanField(default=False)
+    # The Create as received, verbatim: FEP-1b12 peers get it embedded in the group's Announce.
+    create_activity = fields.JSONField(null=True)
     published_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
