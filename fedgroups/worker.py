@@ -38,12 +38,12 @@ from fedgroups.federation.delivery import (
     DELIVERY_DEADLINE,
     PrivateKeys,
     deliver,
-    probe_unavailable_domains,
     serialize,
     slots_for,
 )
 from fedgroups.federation.dispatch import Ignored, make_inbox_processor
 from fedgroups.federation.fetch import FetchStatusError
+from fedgroups.federation.peers import probe_unavailable_domains
 from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.models import Delivery, InboxItem, JobState

@@ -1,7 +1,7 @@
 """Outbound deliveries: one durable job per distinct inbox, POSTed signed, the reply classified.
 
-Also tracks peer health: a domain that keeps failing is paused (not given up on) and resumes
-as soon as it is heard from or answers a probe (T68-T73).
+Each attempt's verdict on the peer's health goes to `fedgroups.federation.peers`, which pauses
+a domain that keeps failing and resumes it when it is heard from again (T68-T73).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from tortoise.expressions import F
 
 from fedgroups.activitypub.keys import load_private_key
 from fedgroups.errors import FetchError, UnsafeAddress
-from fedgroups.federation import queue
+from fedgroups.federation import peers, queue
 from fedgroups.federation.signatures import SchemePreferences, post_signed
 from fedgroups.models import (
     Actor,
@@ -33,21 +32,14 @@ from fedgroups.models import (
     Membership,
     MembershipState,
     OutboxActivity,
-    PeerDomain,
 )
 
 log = logging.getLogger(__name__)
 
 DELIVERY_DEADLINE = 30.0  # seconds for a whole attempt, both knocks included (T71)
 DOMAIN_CONCURRENCY = 4  # deliveries in flight per peer domain (T72; Lemmy sends 1 by default)
-UNAVAILABLE_FAILURES = 8  # consecutive failures, and …
-UNAVAILABLE_SPAN = timedelta(hours=1)  # … no success for this long with work waiting
 RETRY_AFTER_CAP = timedelta(hours=6)
 AUTH_ATTEMPTS = 2  # a 401 gets one more try: the peer may hold a stale copy of our key
-SUCCESS_REFRESH = timedelta(minutes=1)  # how stale last_success_at may get before a write
-PROBE_PATH = "/.well-known/nodeinfo"
-PROBE_TIMEOUT = 10.0
-PROBE_CONCURRENCY = 8
 
 
 class Verdict(StrEnum):
@@ -94,7 +86,7 @@ async def enqueue(
     fresh = [url for url in inboxes if url not in existing]
     if not fresh:
         return 0
-    paused = await _unavailable_domains({domain_of(url) for url in fresh})
+    paused = await peers.unavailable_domains({domain_of(url) for url in fresh})
     moment = now or queue.utcnow()
     rows = [
         Delivery(
@@ -108,13 +100,6 @@ async def enqueue(
     ]
     await Delivery.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
-
-
-async def _unavailable_domains(domains: set[str]) -> set[str]:
-    found = await PeerDomain.filter(
-        domain__in=list(domains), unavailable_since__isnull=False
-    ).values_list("domain", flat=True)
-    return {str(domain) for domain in found}
 
 
 # --- classification ------------------------------------------------------------------------
@@ -276,8 +261,8 @@ async def deliver(
 async def _apply(delivery: Delivery, outcome: Outcome, status: int | None) -> None:
     now = queue.utcnow()
     if outcome.peer_up is True:
-        await _record_success(delivery.domain, now)
-    paused = outcome.peer_up is False and await _record_failure(delivery.domain, now)
+        await peers.record_success(delivery.domain, now)
+    paused = outcome.peer_up is False and await peers.record_failure(delivery.domain, now)
     reason = outcome.reason
     if outcome.verdict is Verdict.DONE:
         await queue.complete(delivery, last_status=status)
@@ -310,118 +295,3 @@ async def _recipient_gone(inbox_url: str, now: datetime) -> str:
         actor_id__in=gone, state__in=[MembershipState.APPROVED, MembershipState.PENDING]
     ).update(state=MembershipState.LEFT, decided_at=now)
     return "HTTP 410: recipient gone, memberships ended"
-
-
-# --- peer health ---------------------------------------------------------------------------
-
-
-async def _record_success(domain: str, now: datetime) -> None:
-    peer, created = await PeerDomain.get_or_create(domain=domain, defaults={"last_success_at": now})
-    if created:
-        return
-    fresh = peer.last_success_at is not None and now - peer.last_success_at < SUCCESS_REFRESH
-    if fresh and peer.consecutive_failures == 0 and peer.unavailable_since is None:
-        return  # nothing new to say: spare the database a write per delivery
-    await PeerDomain.filter(id=peer.id).update(
-        last_success_at=now, consecutive_failures=0, unavailable_since=None
-    )
-    if peer.unavailable_since is not None:
-        await _resume(domain, now)
-
-
-async def _record_failure(domain: str, now: datetime) -> bool:
-    """Count a failure; True when the domain is (now) unavailable and its jobs should wait."""
-    peer, _ = await PeerDomain.get_or_create(domain=domain)
-    await PeerDomain.filter(id=peer.id).update(
-        consecutive_failures=F("consecutive_failures") + 1, last_failure_at=now
-    )
-    await peer.refresh_from_db(fields=["consecutive_failures", "unavailable_since"])
-    if peer.unavailable_since is not None:
-        return True
-    if peer.consecutive_failures < UNAVAILABLE_FAILURES:
-        return False
-    if now - await _failing_since(peer, now) < UNAVAILABLE_SPAN:
-        return False
-    await PeerDomain.filter(id=peer.id, unavailable_since__isnull=True).update(
-        unavailable_since=now
-    )
-    paused = await Delivery.filter(domain=domain, state=JobState.QUEUED).update(
-        state=JobState.PAUSED
-    )
-    log.warning(
-        "%s unavailable after %d failures; %d deliveries paused",
-        domain,
-        peer.consecutive_failures,
-        paused,
-    )
-    return True
-
-
-async def _failing_since(peer: PeerDomain, now: datetime) -> datetime:
-    """Since when work for the peer has waited without a single success (T73)."""
-    open_states = [JobState.QUEUED, JobState.RUNNING, JobState.PAUSED]
-    oldest = (
-        await Delivery.filter(domain=peer.domain, state__in=open_states)
-        .order_by("created_at")
-        .limit(1)
-        .values_list("created_at", flat=True)
-    )
-    since = oldest[0] if oldest and isinstance(oldest[0], datetime) else now
-    if peer.last_success_at is not None:
-        since = max(since, peer.last_success_at)
-    return since
-
-
-async def _resume(domain: str, now: datetime) -> int:
-    await PeerDomain.filter(domain=domain).update(unavailable_since=None, consecutive_failures=0)
-    return await Delivery.filter(domain=domain, state=JobState.PAUSED).update(
-        state=JobState.QUEUED, run_at=now
-    )
-
-
-async def mark_domain_heard(domain: str, *, now: datetime | None = None) -> bool:
-    """The peer just spoke to us (e.g. a signed inbox POST): resume it if it was unavailable.
-
-    Mastodon's `track_inverse_success!` does the same. Cheap when the peer was fine: one read.
-    """
-    domain = domain.lower()
-    if not await PeerDomain.exists(domain=domain, unavailable_since__isnull=False):
-        return False
-    resumed = await _resume(domain, now or queue.utcnow())
-    log.info("%s heard from again; %d deliveries resumed", domain, resumed)
-    return True
-
-
-async def probe_unavailable_domains(
-    client: httpx.AsyncClient, *, timeout: float = PROBE_TIMEOUT
-) -> list[str]:
-    """One cheap GET per unavailable domain; any answer short of a 5xx resumes it."""
-    domains = await PeerDomain.filter(unavailable_since__isnull=False).values_list(
-        "domain", flat=True
-    )
-    limit = asyncio.Semaphore(PROBE_CONCURRENCY)
-
-    async def probe(domain: str) -> str | None:
-        async with limit:
-            return domain if await _probe(client, domain, timeout) else None
-
-    results = await asyncio.gather(*(probe(str(domain)) for domain in domains))
-    return [domain for domain in results if domain is not None]
-
-
-async def _probe(client: httpx.AsyncClient, domain: str, timeout: float) -> bool:
-    # The scheme is not stored with the domain: take it from a waiting delivery's inbox.
-    sample = await Delivery.filter(domain=domain, state=JobState.PAUSED).first()
-    if sample is not None:
-        parts = urlsplit(sample.inbox_url)
-        try:
-            async with (
-                asyncio.timeout(timeout),
-                client.stream("GET", f"{parts.scheme}://{parts.netloc}{PROBE_PATH}") as response,
-            ):
-                if response.status_code >= 500:
-                    return False
-        except (httpx.HTTPError, TimeoutError, FetchError):
-            return False
-    await _resume(domain, queue.utcnow())  # it answers, or nothing waits for it any more
-    return True

@@ -16,9 +16,9 @@ from tortoise.exceptions import IntegrityError
 
 from fedgroups.activitypub.parse import same_origin
 from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, SignatureError
-from fedgroups.federation.delivery import mark_domain_heard
 from fedgroups.federation.fetch import parse_document
 from fedgroups.federation.keys import RemoteActors
+from fedgroups.federation.peers import mark_domain_heard
 from fedgroups.federation.signatures import signature_key_id, verify_request
 from fedgroups.models import Actor, InboxItem
 from fedgroups.models.domain import is_domain_blocked

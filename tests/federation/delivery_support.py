@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,9 +27,13 @@ from starlette.routing import Route
 
 from fedgroups.activitypub.keys import generate_key_pair
 from fedgroups.errors import SignatureError
+from fedgroups.federation import queue
+from fedgroups.federation.delivery import Outcome, PrivateKeys, deliver
 from fedgroups.federation.http import build_client
-from fedgroups.federation.signatures import PublicKeyInfo, verify_request
-from fedgroups.models import Actor, ActorKind, InboxItem, OutboxActivity
+from fedgroups.federation.signatures import PublicKeyInfo, SchemePreferences, verify_request
+from fedgroups.models import Actor, ActorKind, Delivery, InboxItem, OutboxActivity
+from fedgroups.settings import Settings
+from fedgroups.worker import Worker
 from tests.factories import make_remote_actor
 from tests.peer import free_port
 
@@ -91,6 +95,28 @@ async def inbox_item(number: int, *, run_at: datetime | None = None) -> InboxIte
         body={"id": f"{actor}/activities/{number}", "type": "Create"},
         run_at=run_at or utcnow(),
     )
+
+
+# --- sending -------------------------------------------------------------------------------
+
+LEASE = timedelta(seconds=30)
+
+
+async def send_one(client: httpx.AsyncClient, *, deadline: float = 5.0) -> Outcome:
+    """Claim the one due delivery and make one attempt at it."""
+    (row,) = await queue.claim(Delivery, worker_id="t", lease=LEASE, limit=1)
+    return await deliver(
+        row, client, SchemePreferences(), key_loader=PrivateKeys(), deadline=deadline
+    )
+
+
+async def _no_inbox_items(item: object) -> None:
+    raise AssertionError("no inbox items in these tests")
+
+
+def worker_for(settings: Settings, client: httpx.AsyncClient, **options: object) -> Worker:
+    """A delivery-only worker on `client`, drained with `run_until_idle()`."""
+    return Worker(settings, client, SchemePreferences(), _no_inbox_items, **options)  # type: ignore[arg-type]
 
 
 # --- a peer's inbox ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Deliveries against peers on real sockets: signing, classification, peer health (T68-T73)."""
+"""Deliveries against peers on real sockets: enqueueing, signing, classification (T68-T72)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,8 @@ from tortoise.transactions import in_transaction
 from fedgroups.errors import FetchError, UnsafeAddress
 from fedgroups.federation import delivery as delivery_module
 from fedgroups.federation import queue
-from fedgroups.federation.delivery import (
-    Outcome,
-    PrivateKeys,
-    Verdict,
-    classify_response,
-    deliver,
-    enqueue,
-    mark_domain_heard,
-    probe_unavailable_domains,
-)
+from fedgroups.federation.delivery import Verdict, classify_response, enqueue
 from fedgroups.federation.http import build_client
-from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.models import (
     Actor,
     Delivery,
@@ -35,7 +25,6 @@ from fedgroups.models import (
     PeerDomain,
 )
 from fedgroups.settings import Settings
-from fedgroups.worker import Worker
 
 from .delivery_support import (
     ReceiverFactory,
@@ -47,34 +36,12 @@ from .delivery_support import (
     peer_client,
     receivers,
     remote_actor,
+    send_one,
     utcnow,
+    worker_for,
 )
 
 __all__ = ["peer_client", "receivers"]  # fixtures
-LEASE = timedelta(seconds=30)
-
-
-async def _claim_one() -> Delivery:
-    (row,) = await queue.claim(Delivery, worker_id="t", lease=LEASE, limit=1)
-    return row
-
-
-async def _send(client: httpx.AsyncClient, *, deadline: float = 5.0) -> Outcome:
-    """Claim the one due delivery and make one attempt at it."""
-    row = await _claim_one()
-    return await deliver(
-        row, client, SchemePreferences(), key_loader=PrivateKeys(), deadline=deadline
-    )
-
-
-async def _nothing(item: object) -> None:
-    raise AssertionError("no inbox items in these tests")
-
-
-def _worker(settings: Settings, client: httpx.AsyncClient, **options: object) -> Worker:
-    return Worker(settings, client, SchemePreferences(), _nothing, **options)  # type: ignore[arg-type]
-
-
 # --- enqueue -------------------------------------------------------------------------------
 
 
@@ -192,7 +159,7 @@ async def test_delivery_is_signed_and_recorded(
     peer = await receivers(keys_of(sender))
     activity = await outbox_activity(sender, 1)
     await enqueue(activity, [await remote_actor(peer.base_url, "rosa")])
-    outcome = await _send(peer_client)
+    outcome = await send_one(peer_client)
     assert outcome.verdict == Verdict.DONE
     (got,) = peer.received
     assert (got.path, got.signer, got.activity) == ("/inbox", sender.ap_id, activity.payload)
@@ -240,7 +207,7 @@ async def test_replies_are_classified(
     peer = await receivers(keys_of(sender))
     peer.default = reply
     await enqueue(await outbox_activity(sender, 1), [await remote_actor(peer.base_url, "rosa")])
-    await _send(peer_client, deadline=0.5)
+    await send_one(peer_client, deadline=0.5)
     row = await Delivery.get()
     assert (row.state, row.last_error) == (state, last_error)
     if wait is not None:  # back in the queue, due after the backoff or Retry-After
@@ -252,7 +219,7 @@ async def test_connection_refused_is_retried(db: None, peer_client: httpx.AsyncC
     sender = await local_actor()
     nobody = await remote_actor(f"http://127.0.0.1:{free_port()}", "rosa")  # nothing listens
     await enqueue(await outbox_activity(sender, 1), [nobody])
-    outcome = await _send(peer_client)
+    outcome = await send_one(peer_client)
     assert (outcome.verdict, outcome.peer_up) == (Verdict.RETRY, False)
     row = await Delivery.get()
     assert row.state == JobState.QUEUED and row.last_error.startswith("ConnectError")
@@ -264,7 +231,7 @@ async def test_unsafe_address_fails_at_once(db: None, receivers: ReceiverFactory
     peer = await receivers(keys_of(sender))
     await enqueue(await outbox_activity(sender, 1), [await remote_actor(peer.base_url, "rosa")])
     async with build_client(allow_private_peers=False, user_agent="t") as guarded:
-        outcome = await _send(guarded)
+        outcome = await send_one(guarded)
     assert outcome.verdict == Verdict.FAIL
     row = await Delivery.get()
     assert row.state == JobState.FAILED and row.last_error.startswith("UnsafeAddress")
@@ -277,11 +244,11 @@ async def test_unauthorized_is_retried_once_then_failed(
     sender = await local_actor()
     peer = await receivers({})  # knows no key: every signature is refused with 401
     await enqueue(await outbox_activity(sender, 1), [await remote_actor(peer.base_url, "rosa")])
-    await _send(peer_client)
+    await send_one(peer_client)
     row = await Delivery.get()
     assert (row.state, row.last_error) == (JobState.QUEUED, "HTTP 401")
     await Delivery.filter(id=row.id).update(run_at=utcnow())
-    await _send(peer_client)
+    await send_one(peer_client)
     row = await Delivery.get()
     assert (row.state, row.last_error) == (JobState.FAILED, "gave up after 2 attempts: HTTP 401")
     assert len(peer.rejected) == 4  # two attempts, each knocking with both schemes
@@ -302,8 +269,8 @@ async def test_gone_recipient_loses_its_memberships(
     await Membership.create(group=group, actor=ben, state=MembershipState.BANNED)
     activity = await outbox_activity(sender, 1)
     await enqueue(activity, [ivy, ben])
-    await _send(peer_client)
-    await _send(peer_client)
+    await send_one(peer_client)
+    await send_one(peer_client)
     assert [r.state for r in await Delivery.all()] == [JobState.IGNORED] * 2
     assert (await Delivery.first()).last_error == "HTTP 410: recipient gone, memberships ended"
     assert await Membership.exists(actor=ivy, state=MembershipState.LEFT)
@@ -311,70 +278,6 @@ async def test_gone_recipient_loses_its_memberships(
     await ivy.refresh_from_db()
     assert ivy.gone_at is not None
     assert await enqueue(await outbox_activity(sender, 2), [ivy]) == 0
-
-
-# --- peer health ---------------------------------------------------------------------------
-
-
-async def _failing_peer(sender: Actor, port: int, inboxes: int) -> str:
-    """A peer at `port` that has failed 7 times in a row, with work waiting for 2 hours."""
-    base = f"http://127.0.0.1:{port}"
-    actors = [await remote_actor(base, f"p{n}", shared=False) for n in range(inboxes)]
-    await enqueue(await outbox_activity(sender, port), actors)
-    domain = f"127.0.0.1:{port}"
-    two_hours_ago = utcnow() - timedelta(hours=2)
-    await Delivery.filter(domain=domain).update(created_at=two_hours_ago)
-    await PeerDomain.create(domain=domain, consecutive_failures=7, last_failure_at=two_hours_ago)
-    return domain
-
-
-async def test_failing_peer_is_paused_then_resumed_when_heard_from(
-    db: None, settings: Settings, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
-) -> None:
-    port = free_port()
-    sender = await local_actor()
-    domain = await _failing_peer(sender, port, inboxes=3)
-    await _send(peer_client)  # the 8th failure in a row, with work waiting for over an hour
-    health = await PeerDomain.get(domain=domain)
-    assert health.unavailable_since is not None and health.consecutive_failures == 8
-    assert {r.state for r in await Delivery.all()} == {JobState.PAUSED}
-    assert await queue.claim(Delivery, worker_id="t", lease=LEASE, limit=10) == []
-    peer = await receivers(keys_of(sender), port=port)
-    assert await mark_domain_heard(domain) is True
-    assert await mark_domain_heard(domain) is False  # already available: nothing to do
-    await _worker(settings, peer_client).run_until_idle(timeout=10)
-    assert len(peer.received) == 3
-    assert {r.state for r in await Delivery.all()} == {JobState.DONE}
-    health = await PeerDomain.get(domain=domain)
-    assert health.unavailable_since is None and health.consecutive_failures == 0
-
-
-async def test_failures_in_a_burst_do_not_mark_a_peer_unavailable(
-    db: None, peer_client: httpx.AsyncClient
-) -> None:
-    port = free_port()
-    domain = await _failing_peer(await local_actor(), port, inboxes=2)
-    await Delivery.all().update(created_at=utcnow())  # the work is fresh: a blip, not an outage
-    await _send(peer_client)
-    health = await PeerDomain.get(domain=domain)
-    assert health.consecutive_failures == 8 and health.unavailable_since is None
-    assert {r.state for r in await Delivery.all()} == {JobState.QUEUED}
-
-
-async def test_probe_resumes_only_peers_that_answer(
-    db: None, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
-) -> None:
-    up_port, down_port = free_port(), free_port()
-    sender = await local_actor()
-    up = await _failing_peer(sender, up_port, inboxes=1)
-    down = await _failing_peer(sender, down_port, inboxes=1)
-    await PeerDomain.all().update(unavailable_since=utcnow())
-    await Delivery.all().update(state=JobState.PAUSED)
-    await receivers(keys_of(sender), port=up_port)
-    assert await probe_unavailable_domains(peer_client, timeout=2) == [up]
-    states = {r.domain: r.state for r in await Delivery.all()}
-    assert states == {up: JobState.QUEUED, down: JobState.PAUSED}
-    assert (await PeerDomain.get(domain=down)).unavailable_since is not None
 
 
 # --- ordering and isolation ----------------------------------------------------------------
@@ -390,7 +293,7 @@ async def test_peer_down_then_up_receives_everything_in_order_per_inbox(
     activities = [await outbox_activity(sender, n) for n in range(1, 6)]
     for activity in activities:
         await enqueue(activity, [rosa, ivy])
-    worker = _worker(settings, peer_client)
+    worker = worker_for(settings, peer_client)
     await worker.run_until_idle(timeout=10)
     rows = await Delivery.all()
     assert len(rows) == 10 and all(r.state == JobState.QUEUED for r in rows)
@@ -415,7 +318,7 @@ async def test_a_dead_host_never_delays_the_others(
     alive = [await remote_actor(healthy.base_url, f"h{n}", shared=False) for n in range(4)]
     await enqueue(await outbox_activity(sender, 1), dead)  # first in line
     await enqueue(await outbox_activity(sender, 2), alive)
-    worker = _worker(settings, peer_client, delivery_concurrency=8, delivery_deadline=0.6)
+    worker = worker_for(settings, peer_client, delivery_concurrency=8, delivery_deadline=0.6)
     start = time.monotonic()
     await worker.run_until_idle(timeout=10)
     took = time.monotonic() - start

@@ -1,0 +1,91 @@
+"""Peer health over real sockets: failing peers paused, resumed when heard from or probed (T73)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from fedgroups.federation import queue
+from fedgroups.federation.delivery import enqueue
+from fedgroups.federation.peers import mark_domain_heard, probe_unavailable_domains
+from fedgroups.models import Actor, Delivery, JobState, PeerDomain
+from fedgroups.settings import Settings
+
+from .delivery_support import (
+    LEASE,
+    ReceiverFactory,
+    free_port,
+    keys_of,
+    local_actor,
+    outbox_activity,
+    peer_client,
+    receivers,
+    remote_actor,
+    send_one,
+    utcnow,
+    worker_for,
+)
+
+__all__ = ["peer_client", "receivers"]  # fixtures
+
+
+async def _failing_peer(sender: Actor, port: int, inboxes: int) -> str:
+    """A peer at `port` that has failed 7 times in a row, with work waiting for 2 hours."""
+    base = f"http://127.0.0.1:{port}"
+    actors = [await remote_actor(base, f"p{n}", shared=False) for n in range(inboxes)]
+    await enqueue(await outbox_activity(sender, port), actors)
+    domain = f"127.0.0.1:{port}"
+    two_hours_ago = utcnow() - timedelta(hours=2)
+    await Delivery.filter(domain=domain).update(created_at=two_hours_ago)
+    await PeerDomain.create(domain=domain, consecutive_failures=7, last_failure_at=two_hours_ago)
+    return domain
+
+
+async def test_failing_peer_is_paused_then_resumed_when_heard_from(
+    db: None, settings: Settings, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
+) -> None:
+    port = free_port()
+    sender = await local_actor()
+    domain = await _failing_peer(sender, port, inboxes=3)
+    await send_one(peer_client)  # the 8th failure in a row, with work waiting for over an hour
+    health = await PeerDomain.get(domain=domain)
+    assert health.unavailable_since is not None and health.consecutive_failures == 8
+    assert {r.state for r in await Delivery.all()} == {JobState.PAUSED}
+    assert await queue.claim(Delivery, worker_id="t", lease=LEASE, limit=10) == []
+    peer = await receivers(keys_of(sender), port=port)
+    assert await mark_domain_heard(domain) is True
+    assert await mark_domain_heard(domain) is False  # already available: nothing to do
+    await worker_for(settings, peer_client).run_until_idle(timeout=10)
+    assert len(peer.received) == 3
+    assert {r.state for r in await Delivery.all()} == {JobState.DONE}
+    health = await PeerDomain.get(domain=domain)
+    assert health.unavailable_since is None and health.consecutive_failures == 0
+
+
+async def test_failures_in_a_burst_do_not_mark_a_peer_unavailable(
+    db: None, peer_client: httpx.AsyncClient
+) -> None:
+    port = free_port()
+    domain = await _failing_peer(await local_actor(), port, inboxes=2)
+    await Delivery.all().update(created_at=utcnow())  # the work is fresh: a blip, not an outage
+    await send_one(peer_client)
+    health = await PeerDomain.get(domain=domain)
+    assert health.consecutive_failures == 8 and health.unavailable_since is None
+    assert {r.state for r in await Delivery.all()} == {JobState.QUEUED}
+
+
+async def test_probe_resumes_only_peers_that_answer(
+    db: None, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
+) -> None:
+    up_port, down_port = free_port(), free_port()
+    sender = await local_actor()
+    up = await _failing_peer(sender, up_port, inboxes=1)
+    down = await _failing_peer(sender, down_port, inboxes=1)
+    await PeerDomain.all().update(unavailable_since=utcnow())
+    await Delivery.all().update(state=JobState.PAUSED)
+    await receivers(keys_of(sender), port=up_port)
+    assert await probe_unavailable_domains(peer_client, timeout=2) == [up]
+    states = {r.domain: r.state for r in await Delivery.all()}
+    assert states == {up: JobState.QUEUED, down: JobState.PAUSED}
+    assert (await PeerDomain.get(domain=down)).unavailable_since is not None
