@@ -641,6 +641,9 @@ class SchemePreferences:
 _SIGNERS = {"cavage": sign_cavage, "rfc9421": sign_rfc9421}
 _OTHER: dict[Scheme, Scheme] = {"cavage": "rfc9421", "rfc9421": "cavage"}
 _RETRY_STATUSES = frozenset({400, 401})
+MAX_REPLY_BYTES = 4 * 1024  # of a peer's reply body: enough for an error text (T71c)
+# Describe the body as it came off the wire; the capped copy we return is neither.
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 async def post_signed(
@@ -653,7 +656,11 @@ async def post_signed(
     *,
     extra_headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
-    """POST `body` signed; on 400/401 knock again with the other scheme, remember the winner."""
+    """POST `body` signed; on 400/401 knock again with the other scheme, remember the winner.
+
+    The reply's body is cut at MAX_REPLY_BYTES, undecoded: a peer answering with an endless
+    or compressed body (T71c, T34) costs us a few KiB, not memory until the deadline.
+    """
     scheme = prefs.scheme_for(url)
     response = await _post_with(client, scheme, url, body, key_id, private_key, extra_headers)
     if response.status_code in _RETRY_STATUSES:
@@ -674,4 +681,23 @@ async def _post_with(
     extra_headers: Mapping[str, str] | None,
 ) -> httpx.Response:
     headers = _SIGNERS[scheme]("POST", url, extra_headers or {}, body, key_id, private_key)
-    return await client.post(url, content=body, headers=headers)
+    async with client.stream("POST", url, content=body, headers=headers) as response:
+        kept = await _capped_body(response)  # leaving the block drops what was left unread
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k not in _BODY_FRAMING],
+        content=kept,
+        request=response.request,
+    )
+
+
+async def _capped_body(response: httpx.Response) -> bytes:
+    """The first MAX_REPLY_BYTES of the body as sent (still compressed, if it was)."""
+    if response.is_stream_consumed:  # an in-memory transport already holds it all
+        return response.content[:MAX_REPLY_BYTES]
+    kept = bytearray()
+    async for chunk in response.aiter_raw():
+        kept += chunk[: MAX_REPLY_BYTES - len(kept)]
+        if len(kept) >= MAX_REPLY_BYTES:
+            break
+    return bytes(kept)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,7 @@ from starlette.datastructures import Headers as StarletteHeaders
 
 from fedgroups.errors import KeyUnavailable, SignatureError
 from fedgroups.federation.signatures import (
+    MAX_REPLY_BYTES,
     MAX_SIGNATURE_HEADER,
     PublicKey,
     PublicKeyInfo,
@@ -846,6 +847,37 @@ async def test_refused_by_both_schemes_knocks_twice_only(rsa_key: rsa.RSAPrivate
     assert (await send(peer, prefs, rsa_key)).status_code == 401
     assert [s for s, _ in peer.seen] == ["cavage", "rfc9421"]
     assert prefs.scheme_for(INBOX) == "cavage"
+
+
+async def test_reply_body_is_read_only_up_to_a_cap(rsa_key: rsa.RSAPrivateKey) -> None:
+    """T71c: a peer answering with an endless body (here 10 MiB) costs a few KiB."""
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(10 * 1024):
+            sent += 1
+            yield b"x" * 1024
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        headers = {"Retry-After": "7", "Content-Encoding": "gzip"}
+        return httpx.Response(503, headers=headers, content=endless())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as client:
+        response = await post_signed(client, INBOX, BODY, KEY_ID, rsa_key, SchemePreferences())
+    assert response.status_code == 503 and response.headers["retry-after"] == "7"
+    assert response.content == b"x" * MAX_REPLY_BYTES  # raw: never inflated by us
+    assert sent <= MAX_REPLY_BYTES // 1024 + 1
+
+
+async def test_short_reply_body_is_kept_whole(rsa_key: rsa.RSAPrivateKey) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"error": "Validation failed"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as client:
+        response = await post_signed(client, INBOX, BODY, KEY_ID, rsa_key, SchemePreferences())
+    assert response.status_code == 422
+    assert response.json() == {"error": "Validation failed"}
 
 
 def test_scheme_preferences_per_origin_and_bounded() -> None:
