@@ -39,6 +39,7 @@ class RemotePeer:
     keys: tuple[str, str] = field(default_factory=generate_key_pair)
     received: list[dict[str, Any]] = field(default_factory=list)
     actor_fetches: int = 0
+    software: str = ""  # served as NodeInfo's software.name when set
 
     @property
     def actor_id(self) -> str:
@@ -97,20 +98,33 @@ class RemotePeer:
             self.received.append(orjson.loads(await request.body()))
             return Response(status_code=202)
 
+        async def nodeinfo_links(request: Request) -> Response:
+            if not self.software:
+                return Response(status_code=404)
+            schema = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+            links = {"links": [{"rel": schema, "href": f"{self.base_url}/nodeinfo/2.0"}]}
+            return Response(orjson.dumps(links), media_type="application/json")
+
+        async def nodeinfo(request: Request) -> Response:
+            document = {"version": "2.0", "software": {"name": self.software, "version": "1"}}
+            return Response(orjson.dumps(document), media_type="application/json")
+
         return Starlette(
             routes=[
                 Route(f"/users/{self.name}", actor),
                 Route("/inbox", inbox, methods=["POST"]),
                 Route(f"/users/{self.name}/inbox", inbox, methods=["POST"]),
+                Route("/.well-known/nodeinfo", nodeinfo_links),
+                Route("/nodeinfo/2.0", nodeinfo),
             ]
         )
 
 
 @contextlib.asynccontextmanager
-async def serve_peer(peer_factory: Any = RemotePeer) -> AsyncIterator[RemotePeer]:
+async def serve_peer(peer_factory: Any = RemotePeer, **options: Any) -> AsyncIterator[RemotePeer]:
     """Run a RemotePeer on a free loopback port for the duration of the block."""
     port = free_port()
-    peer = peer_factory(base_url=f"http://127.0.0.1:{port}")
+    peer = peer_factory(base_url=f"http://127.0.0.1:{port}", **options)
     server = uvicorn.Server(
         uvicorn.Config(peer.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

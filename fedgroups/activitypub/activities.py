@@ -1,4 +1,4 @@
-"""Activities our actors send: Accept, Reject and Announce. Pure JSON builders."""
+"""Activities our actors send: Accept, Reject, Announce, Undo and Block. Pure JSON builders."""
 
 from __future__ import annotations
 
@@ -26,15 +26,66 @@ def _bare_follow(follow: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_announce(
-    group_id: str, activity_id: str, object_id: str, *, followers: str, is_public: bool
+    group_id: str,
+    activity_id: str,
+    announced: str | dict[str, Any],
+    *,
+    followers: str,
+    is_public: bool,
+    author_id: str = "",
 ) -> dict[str, Any]:
-    """The group boosts a member's post to its followers (Mastodon shows it as a boost)."""
+    """The group boosts a member's post (or, FEP-1b12, an activity embedded verbatim).
+
+    Addressed like Mastodon's own boosts, the author in `cc` so their server learns of it
+    (federation-interop.md 4.3).
+    """
+    cc = [followers] if is_public else []
+    if author_id:
+        cc.append(author_id)
     return {
         "@context": ACTIVITY_CONTEXT,
         "id": activity_id,
         "type": "Announce",
         "actor": group_id,
-        "object": object_id,
+        "object": announced,
         "to": [PUBLIC] if is_public else [followers],
-        "cc": [followers] if is_public else [],
+        "cc": cc,
+    }
+
+
+def render_undo(actor_id: str, activity_id: str, undone: dict[str, Any]) -> dict[str, Any]:
+    """Undo of one of our own activities, embedded (Mastodon matches an Undo{Announce} by it)."""
+    embedded = {key: value for key, value in undone.items() if key != "@context"}
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Undo",
+        "actor": actor_id,
+        "object": embedded,
+        "to": undone.get("to", []),
+        "cc": undone.get("cc", []),
+    }
+
+
+def render_block(group_id: str, activity_id: str, member_id: str) -> dict[str, Any]:
+    """A ban: Mastodon then drops the follow both ways and rejects new requests (interop 4.6)."""
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Block",
+        "actor": group_id,
+        "object": member_id,
+        "to": [member_id],
+    }
+
+
+def render_delete(actor_id: str, activity_id: str, object_id: str) -> dict[str, Any]:
+    """Delete of an object by our actor: a group removing a post from its own copy."""
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": activity_id,
+        "type": "Delete",
+        "actor": actor_id,
+        "object": object_id,
+        "to": [PUBLIC],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 
 SCHEMA_20: Final = "http://nodeinfo.diaspora.software/ns/schema/2.0"
@@ -64,3 +65,58 @@ def render_nodeinfo(
         },
         "metadata": {"nodeName": node_name, "groupCount": stats.group_count},
     }
+
+
+# --- reading peers' NodeInfo -----------------------------------------------------------------
+
+# Microblogs render a group's Announce of a post id as a boost, and cannot read an Announce of
+# a Create (they fetch the inner id, get a Create, drop it). federation-interop.md 4.3.
+MICROBLOG_SOFTWARE: Final = frozenset(
+    {
+        "mastodon", "hometown", "glitchsoc", "pleroma", "akkoma", "gotosocial", "misskey",
+        "calckey", "firefish", "sharkey", "iceshrimp", "foundkey", "catodon", "snac",
+        "takahe", "pixelfed",
+    }
+)  # fmt: skip
+# FEP-1b12 group software reads Announce{Create} and rejects Announce{Page} (Lemmy).
+GROUP_AWARE_SOFTWARE: Final = frozenset(
+    {"lemmy", "piefed", "mbin", "kbin", "nodebb", "friendica", "fedgroups", "discourse"}
+)
+
+
+class AnnounceStyle(StrEnum):
+    """How a follower's software wants a group's boost (federation-interop.md 4.3)."""
+
+    OBJECT = "object"  # Announce{object: "<post id>"}
+    ACTIVITY = "activity"  # Announce{object: <the Create as received>} (FEP-1b12)
+    BOTH = "both"  # software unknown: both, each one is harmless to the other kind
+
+
+def announce_style(software: str) -> AnnounceStyle:
+    name = software.lower()
+    if name in MICROBLOG_SOFTWARE:
+        return AnnounceStyle.OBJECT
+    if name in GROUP_AWARE_SOFTWARE:
+        return AnnounceStyle.ACTIVITY
+    return AnnounceStyle.BOTH
+
+
+def parse_nodeinfo_href(discovery: Any) -> str | None:
+    """The newest 2.x NodeInfo document linked from a `/.well-known/nodeinfo` document."""
+    links = discovery.get("links") if isinstance(discovery, dict) else None
+    hrefs: dict[str, str] = {}
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and isinstance(link.get("href"), str):
+            rel = str(link.get("rel", "")).rstrip("#")
+            if rel.startswith("http://nodeinfo.diaspora.software/ns/schema/2."):
+                hrefs[rel] = link["href"]
+    return hrefs[max(hrefs)] if hrefs else None
+
+
+def parse_software_name(document: Any) -> str:
+    """`software.name` of a NodeInfo document, lower-cased; "" when absent or odd."""
+    software = document.get("software") if isinstance(document, dict) else None
+    name = software.get("name") if isinstance(software, dict) else None
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        return ""
+    return name.strip().lower()

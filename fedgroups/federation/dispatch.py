@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fedgroups.activitypub.vocabulary import ACTOR_TYPES
 from fedgroups.federation.context import Federation
+from fedgroups.federation.handlers.actors import receive_update_actor
 from fedgroups.federation.handlers.common import Received, embedded_object
-from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
-from fedgroups.federation.handlers.notes import receive_create_post
+from fedgroups.federation.handlers.follow import (
+    receive_block,
+    receive_follow,
+    receive_undo_follow,
+)
+from fedgroups.federation.handlers.notes import (
+    receive_create_post,
+    receive_delete,
+    receive_update_post,
+)
 from fedgroups.models import InboxItem
 
 Handler = Callable[[Received], Awaitable[None]]
@@ -26,7 +36,17 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Create", "Page"): receive_create_post,
     ("Create", "Question"): receive_create_post,
     ("Create", ANY): receive_create_post,  # object given by id only: fetched, then typed
+    ("Update", "Note"): receive_update_post,
+    ("Update", "Article"): receive_update_post,
+    ("Update", "Page"): receive_update_post,
+    ("Update", "Question"): receive_update_post,
+    ("Update", ANY): receive_update_post,
+    **{("Update", kind): receive_update_actor for kind in ACTOR_TYPES},
+    ("Delete", ANY): receive_delete,  # a post (id, Tombstone or object) or the actor itself
+    ("Block", ANY): receive_block,
 }
+# Activities whose object may be of any type (or an id): unknown object types still match.
+ANY_OBJECT = frozenset({"Follow", "Delete", "Block"})
 
 
 class Ignored(Exception):
@@ -43,7 +63,7 @@ def handler_for(activity: dict[str, Any]) -> Handler | None:
     kind = str(activity.get("type", ""))
     object_type = _object_type(activity)
     return HANDLERS.get((kind, object_type)) or (
-        HANDLERS.get((kind, ANY)) if object_type == ANY or kind == "Follow" else None
+        HANDLERS.get((kind, ANY)) if object_type == ANY or kind in ANY_OBJECT else None
     )
 
 

@@ -60,12 +60,33 @@ async def fetch_document(
     max_redirects: int = 3,
 ) -> FetchedDocument:
     """GET `url` as ActivityStreams; raise FetchError (or a subclass) on any failure."""
+    return await _fetch(client, url, sign_get, max_bytes, total_timeout, max_redirects, True)
+
+
+async def fetch_json(
+    client: httpx.AsyncClient, url: str, *, max_bytes: int = 65_536, total_timeout: float = 10.0
+) -> FetchedDocument:
+    """GET a plain JSON document (NodeInfo), with the same guards but no ActivityStreams rules."""
+    return await _fetch(client, url, None, max_bytes, total_timeout, 3, False)
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    sign_get: SignGet | None,
+    max_bytes: int,
+    total_timeout: float,
+    max_redirects: int,
+    activity_streams: bool,
+) -> FetchedDocument:
     target = _without_fragment(check_url(url))
     try:
         # One deadline over every hop and the body: per-read timeouts alone let a peer
         # trickle a byte every few seconds forever (T29, Mastodon CVE-2023-36461).
         async with asyncio.timeout(total_timeout):
-            return await _follow(client, target, sign_get, max_bytes, max_redirects)
+            return await _follow(
+                client, target, sign_get, max_bytes, max_redirects, activity_streams
+            )
     except TimeoutError as exc:
         raise FetchError(f"fetching {url} took longer than {total_timeout} s") from exc
     except httpx.TimeoutException as exc:
@@ -80,20 +101,23 @@ async def _follow(
     sign_get: SignGet | None,
     max_bytes: int,
     max_redirects: int,
+    activity_streams: bool,
 ) -> FetchedDocument:
+    accept = ACCEPT if activity_streams else "application/json"
     for _hop in range(max_redirects + 1):
-        headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if sign_get is not None:  # signed afresh per hop: each has its own Host/target
             headers.update(sign_get("GET", target.url))
         async with client.stream("GET", target.url, headers=headers) as response:
             if response.status_code in REDIRECTS:
                 target = _next_hop(target, response)
                 continue
-            _check_response(target.url, response, max_bytes)
+            _check_response(target.url, response, max_bytes, activity_streams)
             body = await _read_capped(response, max_bytes)
             status = response.status_code
         data = parse_document(body)
-        _check_id(data, target)
+        if activity_streams:
+            _check_id(data, target)
         return FetchedDocument(url=target.url, data=data, status=status)
     raise FetchError(f"more than {max_redirects} redirects")
 
@@ -113,13 +137,16 @@ def _next_hop(current: CheckedURL, response: httpx.Response) -> CheckedURL:
     return nxt
 
 
-def _check_response(url: str, response: httpx.Response, max_bytes: int) -> None:
+def _check_response(
+    url: str, response: httpx.Response, max_bytes: int, activity_streams: bool
+) -> None:
     status = response.status_code
     if status == 410:
         raise GoneError(url, status)
     if not 200 <= status < 300:
         raise FetchStatusError(url, status)
-    _check_media_type(url, response.headers)
+    if activity_streams:
+        _check_media_type(url, response.headers)
     length = response.headers.get("Content-Length")
     # Refused before reading. Compressed JSON is never larger than its decoded form, so
     # an encoded length above the cap is over the decoded cap as well.

@@ -1,16 +1,21 @@
-"""Members' posts: validated, sanitised, stored, and announced by the group to every member."""
+"""Members' posts: validated, sanitised, stored and announced; their edits and deletions relayed."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from fedgroups.activitypub.activities import render_announce
 from fedgroups.activitypub.parse import ParsedPost
+from fedgroups.groups.announcing import (
+    announce,
+    relay_activity,
+    relay_removal,
+    withdraw_announces,
+)
 from fedgroups.groups.content import plain_text, sanitize_html
-from fedgroups.groups.membership import approved_members, is_member
-from fedgroups.groups.outbox import new_activity_id, publish
+from fedgroups.groups.membership import is_member
 from fedgroups.models import Actor, Group, Post
 
 
@@ -37,11 +42,25 @@ async def thread_root_of(group: Group, in_reply_to: str) -> str | None:
     return parent.thread_root or parent.ap_id
 
 
-async def receive_post(group: Group, author: Actor, post: ParsedPost) -> Post | None:
+def _cleaned(post: ParsedPost) -> dict[str, Any]:
+    """The fields we keep of a post, every one of them sanitised or bounded."""
+    return {
+        "object_type": post.kind,
+        "name": plain_text(post.name, 512),
+        "summary": plain_text(post.summary, 2_000),
+        "content": sanitize_html(post.content),
+        "url": post.url,
+    }
+
+
+async def receive_post(
+    group: Group, author: Actor, post: ParsedPost, create: dict[str, Any] | None = None
+) -> Post | None:
     """Store a member's post in the group and announce it; None when it is not for the group.
 
     A post is the group's when it addresses or mentions the group, or replies in a thread the
-    group carries. Only approved members' posts are announced (guppe learned this the hard way).
+    group carries. Only approved members' posts are announced (guppe learned this the hard
+    way). `create` is the activity as received: FEP-1b12 members get it wrapped verbatim.
     """
     if is_poll_vote(post):
         return None  # votes are between voter and poll author: never redistributed
@@ -50,7 +69,9 @@ async def receive_post(group: Group, author: Actor, post: ParsedPost) -> Post | 
         return None
     if not await is_member(group, author):
         return None
-    if await Post.exists(ap_id=post.ap_id):
+    if await Post.filter(group=group).filter(ap_id=post.ap_id).exists() or await Post.exists(
+        group=group, source_ap_id=post.ap_id
+    ):
         return None  # a replay or a second copy: announced once only (T15)
     async with in_transaction():
         stored = await Post.create(
@@ -58,35 +79,63 @@ async def receive_post(group: Group, author: Actor, post: ParsedPost) -> Post | 
             group=group,
             author=author,
             publisher=author,
-            object_type=post.kind,
             in_reply_to=post.in_reply_to,
             thread_root=root or "",
-            name=plain_text(post.name, 512),
-            summary=plain_text(post.summary, 2_000),
-            content=sanitize_html(post.content),
-            url=post.url,
             is_public=post.is_public,
             published_at=_published(post),
+            create_activity=create,
+            **_cleaned(post),
         )
         await announce(group, stored)
     return stored
 
 
-async def announce(group: Group, post: Post) -> None:
-    """The group boosts the post to all its members, the author included."""
-    activity = render_announce(
-        group.actor.ap_id,
-        new_activity_id(group.actor),
-        post.ap_id,
-        followers=group.actor.followers_url,
-        is_public=post.is_public and not group.is_private,
+async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:
+    """Every group's live copy of one of `author`'s posts (a post may be in several groups)."""
+    return await Post.filter(ap_id=ap_id, author=author, deleted_at=None).select_related(
+        "group__actor", "author"
     )
-    members = await approved_members(group)
-    await publish(
-        group.actor,
-        activity,
-        members,
-        group=group,
-        object_ap_id=post.ap_id,
-        is_public=post.is_public and not group.is_private,
-    )
+
+
+async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -> int:
+    """The author edited their post: every group copy changes and the edit is relayed."""
+    copies = await _authored_copies(author, post.ap_id)
+    for stored in copies:
+        async with in_transaction():
+            for name, value in _cleaned(post).items():
+                setattr(stored, name, value)
+            stored.updated_at = datetime.now(UTC)
+            await stored.save()
+            await relay_activity(stored.group, stored, update)
+    return len(copies)
+
+
+async def delete_post(author: Actor, ap_id: str, delete: dict[str, Any] | None) -> int:
+    """The author deleted their post: tombstoned here, boosts undone, the Delete relayed."""
+    copies = await _authored_copies(author, ap_id)
+    for stored in copies:
+        async with in_transaction():
+            await _tombstone(stored)
+            await withdraw_announces(stored.group, stored)
+            if delete is not None:
+                await relay_activity(stored.group, stored, delete)
+            else:
+                await relay_removal(stored.group, stored)
+    return len(copies)
+
+
+async def _tombstone(post: Post) -> None:
+    # Nothing of what was said is kept: a support group's deleted post is gone.
+    post.deleted_at = datetime.now(UTC)
+    post.content = post.summary = post.name = ""
+    post.create_activity = None
+    await post.save()
+
+
+async def remove_author_content(author: Actor) -> int:
+    """A deleted account takes its posts with it, in every group; returns how many went."""
+    ap_ids = await Post.filter(author=author, deleted_at=None).values_list("ap_id", flat=True)
+    removed = 0
+    for ap_id in dict.fromkeys(ap_ids):
+        removed += await delete_post(author, str(ap_id), None)
+    return removed

@@ -20,7 +20,8 @@ class Post(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    ap_id = fields.CharField(max_length=512, unique=True)
+    # Unique per group: a post that mentions two of our groups is carried by each.
+    ap_id = fields.CharField(max_length=512, db_index=True)
     # The member's own object when the group republished it as its own Note ("" otherwise).
     source_ap_id = fields.CharField(max_length=512, default="", db_index=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
@@ -50,4 +51,5 @@ class Post(Model):
 
     class Meta:
         table = "posts"
+        unique_together = (("group", "ap_id"),)
         indexes = (("group_id", "published_at"),)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fedgroups.activitypub.parse import parse_post
-from fedgroups.groups.membership import request_membership
-from fedgroups.groups.posting import receive_post
-from fedgroups.models import Delivery, Post
+from fedgroups.groups.departures import account_deleted
+from fedgroups.groups.membership import is_member, request_membership
+from fedgroups.groups.posting import delete_post, receive_post, thread_root_of, update_post
+from fedgroups.models import Actor, Delivery, Group, OutboxActivity, Post
 from fedgroups.settings import Settings
 from tests.factories import make_group
 from tests.groups.test_membership import remote_actor
@@ -34,6 +35,7 @@ async def test_member_post_is_stored_clean_and_announced(db: None, settings: Set
     announces = await Delivery.filter(activity__activity_type="Announce").prefetch_related(
         "activity"
     )
+    # No Create was given, so every member gets the boost of the post id.
     assert [d.activity.payload["object"] for d in announces] == ["https://peer.test/notes/1"]
     assert await receive_post(group, rosa, parse_post(note(1))) is None  # replay (T15)
 
@@ -49,3 +51,77 @@ async def test_poll_votes_and_strangers_are_not_redistributed(db: None, settings
     assert await receive_post(group, sam, parse_post(stranger)) is None
     assert await Post.all().count() == 0
     assert await Delivery.filter(activity__activity_type="Announce").count() == 0
+
+
+async def _member_post(settings: Settings) -> tuple[Group, Actor, Post]:
+    group = await make_group(settings, "recovery")
+    rosa = await remote_actor("peer.test")
+    await request_membership(group, rosa, "https://peer.test/follows/1")
+    create = {"id": "https://peer.test/creates/1", "type": "Create", "object": note(1)}
+    stored = await receive_post(group, rosa, parse_post(note(1)), create)
+    assert stored is not None
+    return group, rosa, stored
+
+
+async def test_the_same_post_is_carried_by_each_group_it_mentions(
+    db: None, settings: Settings
+) -> None:
+    first, rosa, _ = await _member_post(settings)
+    second = await make_group(settings, "grief")
+    await request_membership(second, rosa, "https://peer.test/follows/2")
+    both = note(1, to=[first.actor.ap_id, second.actor.ap_id])
+    assert await receive_post(second, rosa, parse_post(both)) is not None
+    assert await receive_post(second, rosa, parse_post(both)) is None
+    assert await Post.filter(ap_id="https://peer.test/notes/1").count() == 2
+
+
+async def test_an_edit_by_the_author_is_sanitised_and_relayed(db: None, settings: Settings) -> None:
+    _, rosa, stored = await _member_post(settings)
+    edited = note(1, content="<p>better<script>y()</script></p>", summary="cw")
+    update = {"id": "https://peer.test/updates/1", "type": "Update", "object": edited}
+    assert await update_post(rosa, parse_post(edited), update) == 1
+    await stored.refresh_from_db()
+    assert stored.content == "<p>better</p>"
+    assert stored.summary == "cw"
+    assert stored.updated_at is not None
+    relayed = await OutboxActivity.filter(activity_type="Announce").order_by("-id").first()
+    assert relayed is not None and relayed.payload["object"] == update
+
+
+async def test_only_the_author_can_edit_or_delete(db: None, settings: Settings) -> None:
+    _, _, stored = await _member_post(settings)
+    sam = await remote_actor("peer.test", "sam")
+    assert await update_post(sam, parse_post(note(1, content="<p>mine now</p>")), {}) == 0
+    assert await delete_post(sam, stored.ap_id, None) == 0
+    await stored.refresh_from_db()
+    assert stored.deleted_at is None
+    assert "hi" in stored.content
+
+
+async def test_a_deletion_tombstones_and_undoes_each_boost(db: None, settings: Settings) -> None:
+    group, rosa, stored = await _member_post(settings)
+    delete = {"id": "https://peer.test/deletes/1", "type": "Delete", "object": stored.ap_id}
+    assert await delete_post(rosa, stored.ap_id, delete) == 1
+    await stored.refresh_from_db()
+    assert stored.deleted_at is not None
+    assert (stored.content, stored.create_activity) == ("", None)
+    undos = await OutboxActivity.filter(activity_type="Undo")
+    # Software unknown: both boost forms went out, so both are undone.
+    assert len(undos) == 2
+    boosts = {b.ap_id for b in await OutboxActivity.filter(activity_type="Announce")}
+    assert {undo.payload["object"]["id"] for undo in undos} <= boosts
+    assert await thread_root_of(group, stored.ap_id) is None  # no replies hang off a tombstone
+
+
+async def test_a_deleted_account_leaves_nothing_behind(db: None, settings: Settings) -> None:
+    group, rosa, stored = await _member_post(settings)
+    assert await account_deleted(rosa) == 1
+    await stored.refresh_from_db()
+    await rosa.refresh_from_db()
+    assert stored.deleted_at is not None
+    assert rosa.gone_at is not None
+    assert not await is_member(group, rosa)
+    removal = await OutboxActivity.filter(activity_type="Announce").order_by("-id").first()
+    assert removal is not None
+    assert removal.payload["object"]["type"] == "Delete"
+    assert removal.payload["object"]["actor"] == group.actor.ap_id

@@ -1,13 +1,17 @@
-"""Follow and Undo Follow of our groups: joining and leaving."""
+"""Follow, Undo Follow and Block of our groups: joining and leaving."""
 
 from __future__ import annotations
 
 from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
+from fedgroups.federation.software import learn_software
 from fedgroups.groups.membership import leave_group, request_membership
 
 
 async def receive_follow(received: Received) -> None:
     groups = await local_groups({object_id(received.activity)})
+    if groups:
+        # Known before the first boost, so the member gets the form their software reads.
+        await learn_software(received.federation.client, received.actor)
     for group in groups:  # at most one: a Follow names one object
         await request_membership(group, received.actor, received.activity["id"])
 
@@ -16,4 +20,10 @@ async def receive_undo_follow(received: Received) -> None:
     follow = embedded_object(received.activity) or {}
     groups = await local_groups({object_id(follow)} if follow else set())
     for group in groups:
+        await leave_group(group, received.actor)
+
+
+async def receive_block(received: Received) -> None:
+    """A member blocking the group leaves it: Mastodon sends Undo Follow, then Block (4.1)."""
+    for group in await local_groups({object_id(received.activity)}):
         await leave_group(group, received.actor)

@@ -1,18 +1,20 @@
-"""Create of a post addressed to one of our groups: stored and announced when it is a member's.
+"""Create, Update and Delete of members' posts addressed to our groups.
 
 An embedded object is trusted only when it lives on the actor's own origin and is attributed
-to the actor; anything else is fetched from its origin instead (T10).
+to the actor; anything else is fetched from its origin instead (T10). Edits and deletions are
+taken only from the post's own author.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fedgroups.activitypub.parse import addressed_to, parse_post, same_origin
+from fedgroups.activitypub.parse import ParsedPost, addressed_to, parse_post, same_origin
 from fedgroups.errors import MalformedActivity
 from fedgroups.federation.fetch import fetch_document
 from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
-from fedgroups.groups.posting import receive_post
+from fedgroups.groups.departures import account_deleted
+from fedgroups.groups.posting import delete_post, receive_post, update_post
 from fedgroups.models import Post
 
 
@@ -23,12 +25,19 @@ async def _authentic_object(received: Received) -> dict[str, Any]:
         return embedded
     target = object_id(received.activity)
     if not target:
-        raise MalformedActivity("Create without an object")
+        raise MalformedActivity(f"{received.activity.get('type')} without an object")
     federation = received.federation
     fetched = await fetch_document(
         federation.client, target, sign_get=federation.remote_actors.sign_get
     )
     return fetched.data
+
+
+async def _authored_post(received: Received) -> ParsedPost:
+    post = parse_post(await _authentic_object(received))
+    if post.attributed_to != received.actor.ap_id:
+        raise MalformedActivity("the post's author is not the activity's actor")
+    return post
 
 
 async def _groups_for(post_recipients: frozenset[str], in_reply_to: str) -> set[str]:
@@ -42,11 +51,23 @@ async def _groups_for(post_recipients: frozenset[str], in_reply_to: str) -> set[
 
 
 async def receive_create_post(received: Received) -> None:
-    data = await _authentic_object(received)
-    post = parse_post(data)
-    if post.attributed_to != received.actor.ap_id:
-        raise MalformedActivity("the post's author is not the activity's actor")
+    post = await _authored_post(received)
     activity_recipients = addressed_to(received.activity)
     candidates = await _groups_for(post.recipients | activity_recipients, post.in_reply_to)
     for group in await local_groups(candidates):
-        await receive_post(group, received.actor, post)
+        await receive_post(group, received.actor, post, received.activity)
+
+
+async def receive_update_post(received: Received) -> None:
+    await update_post(received.actor, await _authored_post(received), received.activity)
+
+
+async def receive_delete(received: Received) -> None:
+    """Delete of a post by its author, or of the author's whole account (Mastodon's shape)."""
+    target = object_id(received.activity)
+    if target == received.actor.ap_id:
+        await account_deleted(received.actor)
+        return
+    if not same_origin(target, received.actor.ap_id):
+        raise MalformedActivity("a Delete of another origin's object")
+    await delete_post(received.actor, target, received.activity)

@@ -1,0 +1,43 @@
+"""THE handler table: each (activity, object) pair we act on, and what falls through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fedgroups.federation.dispatch import handler_for
+from fedgroups.federation.handlers.actors import receive_update_actor
+from fedgroups.federation.handlers.follow import receive_block, receive_follow
+from fedgroups.federation.handlers.notes import (
+    receive_create_post,
+    receive_delete,
+    receive_update_post,
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj", "handler"),
+    [
+        ("Follow", "https://g.test/g/x", receive_follow),
+        ("Create", {"type": "Note"}, receive_create_post),
+        ("Create", "https://p.test/notes/1", receive_create_post),
+        ("Update", {"type": "Page"}, receive_update_post),
+        ("Update", {"type": "Person"}, receive_update_actor),
+        ("Update", {"type": "Group"}, receive_update_actor),
+        ("Delete", "https://p.test/users/rosa", receive_delete),
+        ("Delete", {"type": "Tombstone"}, receive_delete),
+        ("Delete", {"type": "Note"}, receive_delete),
+        ("Block", "https://g.test/g/x", receive_block),
+    ],
+)
+def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None:
+    assert handler_for({"type": kind, "object": obj}) is handler
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [("Create", {"type": "Image"}), ("Like", "https://p.test/notes/1"), ("Update", {"type": "X"})],
+)
+def test_unknown_pairs_fall_through(kind: str, obj: Any) -> None:
+    assert handler_for({"type": kind, "object": obj}) is None
