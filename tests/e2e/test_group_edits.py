@@ -95,11 +95,7 @@ async def test_an_edit_by_someone_else_changes_nothing(circle: Circle) -> None:
     forged = {**created["object"], "content": "<p>not yours</p>"}
     update = circle.mastodon.activity("Update", forged, 9)
     assert await send(circle.instance, circle.mastodon, "/inbox", update) == 202
-
-    async def settled() -> bool:
-        return await circle.instance.inbox_item_state(update["id"]) not in (None, "queued")
-
-    await wait_for(settled, what="the forged Update to be settled")
+    await wait_for(lambda: circle.instance.processed(update["id"]), what="the forged Update")
     assert await circle.instance.inbox_item_state(update["id"]) == "failed"
     assert wrapped(circle.lemmy, "Update") == []
 

@@ -71,6 +71,9 @@ async def test_follow_post_announce_unfollow(instance: Instance) -> None:
         assert "https://www.w3.org/ns/activitystreams#Public" in announce["to"]
 
         # Its software is unknown, so it got both forms: the Create wrapped, too (FEP-1b12).
+        await wait_for(
+            lambda: received_of(peer, "Announce", created["id"]), what="Announce{Create}"
+        )
         wrapped = received_of(peer, "Announce", created["id"])
         assert [boost["object"] for boost in wrapped] == [created]
         outbox = instance.get("/g/recovery/outbox?page=1", headers=AP)
