@@ -66,6 +66,11 @@ def _build_parser() -> argparse.ArgumentParser:
         decide.add_argument("slug")
         decide.add_argument("handle", help="who asked, like alice@example.org")
 
+    for action, summary in (("ban", "ban someone: Block and Reject sent"), ("unban", "lift a ban")):
+        moderate = group.add_parser(action, help=summary)
+        moderate.add_argument("slug")
+        moderate.add_argument("handle", help="who, like alice@example.org")
+
     worker = commands.add_parser("worker", help="run a standalone delivery/processing worker")
     worker.add_argument("--concurrency", type=int, default=4, help="jobs in flight (default 4)")
 
@@ -132,6 +137,20 @@ async def _group_decide(settings: Settings, args: argparse.Namespace) -> str:
     return f"{verdict} {actor.handle} in @{group.actor.handle}"
 
 
+async def _group_ban(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.actors import find_actor_by_handle
+    from fedgroups.groups.directory import find_group
+    from fedgroups.groups.membership import ban_member, unban_member
+
+    group = await find_group(args.slug)
+    actor = await find_actor_by_handle(settings, args.handle)
+    if args.action == "ban":
+        await ban_member(group, actor)
+        return f"banned {actor.handle} from @{group.actor.handle}"
+    await unban_member(group, actor)
+    return f"lifted the ban on {actor.handle} in @{group.actor.handle}"
+
+
 async def _domain_block(settings: Settings, args: argparse.Namespace) -> str:
     from fedgroups.groups.domains import block_domain
 
@@ -167,6 +186,8 @@ _DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("group", "create"): _group_create,
     ("group", "approve"): _group_decide,
     ("group", "reject"): _group_decide,
+    ("group", "ban"): _group_ban,
+    ("group", "unban"): _group_ban,
     ("domain", "block"): _domain_block,
     ("domain", "unblock"): _domain_unblock,
     ("domain", "list"): _domain_list,

@@ -9,10 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fedgroups.activitypub.activities import render_follow_answer
-from fedgroups.errors import NotFound
+from fedgroups.activitypub.activities import render_block, render_follow_answer, render_undo
+from fedgroups.errors import Conflict, NotFound
 from fedgroups.groups.outbox import new_activity_id, publish
-from fedgroups.models import Actor, DomainBlock, Group, Membership, MembershipState
+from fedgroups.models import (
+    Actor,
+    DomainBlock,
+    Group,
+    Membership,
+    MembershipState,
+    OutboxActivity,
+)
 from fedgroups.models.domain import domain_candidates
 
 
@@ -71,6 +78,49 @@ async def leave_group(group: Group, actor: Actor) -> bool:
         state__in=[MembershipState.APPROVED, MembershipState.PENDING],
     ).update(state=MembershipState.LEFT, decided_at=datetime.now(UTC))
     return bool(updated)
+
+
+async def ban_member(group: Group, actor: Actor) -> Membership:
+    """Ban `actor` from `group`: Block and Reject sent, membership ended, future follows refused.
+
+    Mastodon, on the Block, drops the follow both ways and records it; the Reject is what
+    removes the follower on servers that ignore Block (interop 4.1 and 4.6).
+    """
+    if actor.pk == group.actor.pk:
+        raise Conflict("a group cannot ban itself")
+    membership, _ = await Membership.get_or_create(group=group, actor=actor)
+    was_following = membership.state in (MembershipState.APPROVED, MembershipState.PENDING)
+    membership.state = MembershipState.BANNED
+    membership.decided_at = datetime.now(UTC)
+    await membership.save()
+    block = render_block(group.actor.ap_id, new_activity_id(group.actor), actor.ap_id)
+    await publish(
+        group.actor, block, [actor], group=group, object_ap_id=actor.ap_id, is_public=False
+    )
+    if was_following and membership.follow_ap_id:
+        await _answer(group, actor, membership, accepted=False)
+    return membership
+
+
+async def unban_member(group: Group, actor: Actor) -> Membership:
+    """Lift a ban: Undo{Block} sent; the person may ask to join again."""
+    membership = await Membership.get_or_none(
+        group=group, actor=actor, state=MembershipState.BANNED
+    )
+    if membership is None:
+        raise NotFound(f"{actor.handle} is not banned from {group.slug}")
+    membership.state = MembershipState.LEFT
+    membership.decided_at = datetime.now(UTC)
+    await membership.save()
+    block = (
+        await OutboxActivity.filter(group=group, activity_type="Block", object_ap_id=actor.ap_id)
+        .order_by("-id")
+        .first()
+    )
+    if block is not None:
+        undo = render_undo(group.actor.ap_id, new_activity_id(group.actor), block.payload)
+        await publish(group.actor, undo, [actor], group=group, is_public=False)
+    return membership
 
 
 async def _answer(group: Group, actor: Actor, membership: Membership, *, accepted: bool) -> None:

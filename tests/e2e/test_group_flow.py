@@ -133,3 +133,31 @@ async def test_blocked_domain_gets_nothing(instance: Instance) -> None:
         assert await send(instance, other, "/inbox", sentinel) == 202
         await wait_for(lambda: received_of(other, "Accept", sentinel["id"]), what="sentinel")
         assert blocked.received == []
+
+
+async def test_a_banned_member_is_blocked_and_no_longer_announced(instance: Instance) -> None:
+    instance.cli("group", "create", "recovery", "--name", "Recovery Circle")
+    group_id = f"{instance.base_url}/g/recovery"
+    async with serve_peer() as peer:
+        follow = peer.activity("Follow", group_id)
+        assert await send(instance, peer, "/inbox", follow) == 202
+        await wait_for(lambda: received_of(peer, "Accept", follow["id"]), what="Accept")
+        handle = f"{peer.name}@{peer.base_url.removeprefix('http://')}"
+        assert "banned" in instance.cli("group", "ban", "recovery", handle).stdout
+        await wait_for(lambda: received_of(peer, "Block", peer.actor_id), what="Block")
+        await wait_for(lambda: received_of(peer, "Reject", follow["id"]), what="Reject")
+        assert received_of(peer, "Block")[0]["actor"] == group_id
+
+        refollow = peer.activity("Follow", group_id, 2)
+        assert await send(instance, peer, "/inbox", refollow) == 202
+        await wait_for(lambda: received_of(peer, "Reject", refollow["id"]), what="second Reject")
+        created = peer.activity("Create", note(peer, group_id, 1), 1)
+        assert await send(instance, peer, "/inbox", created) == 202
+        await wait_for(lambda: instance.processed(created["id"]), what="the post to be processed")
+        assert received_of(peer, "Announce") == []
+
+        instance.cli("group", "unban", "recovery", handle)
+        await wait_for(lambda: received_of(peer, "Undo"), what="Undo{Block}")
+        assert received_of(peer, "Undo")[0]["object"]["type"] == "Block"
+        failed = instance.cli("group", "unban", "recovery", handle, check=False)
+        assert failed.returncode == 1 and "not banned" in failed.stderr
