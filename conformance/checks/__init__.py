@@ -1,0 +1,8 @@
+"""The checks, one module per section; importing this package registers them in order."""
+
+from conformance.checks import actor, collections, discovery, fetches, flow, inbox  # noqa: F401
+
+# Registration order is run order: discovery first (it finds the actor), the flow last.
+from conformance.runner import CHECKS, SECTIONS
+
+CHECKS.sort(key=lambda check: SECTIONS.index(check.section))
