@@ -10,7 +10,7 @@ export FEDGROUPS_TEST_POSTGRES
 
 LINT_PATHS := $(wildcard fedgroups tests conformance bench)
 
-.PHONY: run test lint format migrations peers clean
+.PHONY: run test bench bench-smoke lint format migrations peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ run: $(VENV)/.installed-run
 ## test: the whole suite (SQLite, plus PostgreSQL when reachable; independent peers when installed)
 test: $(VENV)/.installed-dev peers
 	$(BIN)/pytest
+
+## bench: the benchmark table, SQLite and PostgreSQL, against its targets (docs/benchmarks.md)
+##        SMOKE=1 (or `make bench-smoke`): a few seconds per figure, no targets enforced
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench $(if $(SMOKE),--smoke)
+
+bench-smoke:
+	$(MAKE) bench SMOKE=1
 
 ## peers: independent ActivityPub implementations the interop tests run against (npm)
 peers:
