@@ -98,6 +98,7 @@ async def _main(args: argparse.Namespace) -> int:
         backends.remove("postgres")
     only = set(args.only.split(",")) if args.only else {*FIGURES, "processing", "keepalive"}
     run = Run.create(Path(args.scratch), smoke=args.smoke)
+    load_before = os.getloadavg()
     cells: dict[str, dict[str, Cell]] = {}
     for backend in backends:
         await _backend(run, backend, only, cells)
@@ -107,13 +108,19 @@ async def _main(args: argparse.Namespace) -> int:
             cells[key] = {backend: cell for backend in backends}
     rows = [Row(label, target, cells.get(key, {})) for key, label, target in ROWS if key in cells]
     table = render(rows, backends, smoke=args.smoke)
+    load = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     print(f"\nfedgroups benchmarks{' (smoke: no targets enforced)' if args.smoke else ''} "
-          f"on {machine().describe()}\n")  # fmt: skip
+          f"on {machine().describe()}; {load}\n")  # fmt: skip
     print(table)
     results = Path("bench/results")
     results.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    payload = {"smoke": args.smoke, "machine": machine().__dict__, "rows": as_json(rows)}
+    payload = {
+        "smoke": args.smoke,
+        "machine": machine().__dict__,
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "rows": as_json(rows),
+    }
     (results / f"bench-{'smoke-' if args.smoke else ''}{stamp}.json").write_text(
         json.dumps(payload, indent=1, default=str)
     )

@@ -189,6 +189,15 @@ async def add_members(group: Group, members: list[Member], public_key_pem: str) 
         if member.ap_id not in existing
     ]
     await Actor.bulk_create(fresh, batch_size=500)
+    now = datetime.now(UTC)
+    # Known as Mastodon, as the NodeInfo lookup at follow time would have found: one boost form.
+    await PeerDomain.bulk_create(
+        [
+            PeerDomain(domain=domain, software="mastodon", software_checked_at=now)
+            for domain in sorted({member.domain for member in members})
+        ],
+        ignore_conflicts=True,
+    )
     actors = await Actor.filter(ap_id__in=[member.ap_id for member in members])
     await Membership.bulk_create(
         [Membership(group=group, actor=actor, state=MembershipState.APPROVED) for actor in actors],
