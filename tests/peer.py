@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedgroups.activitypub.keys import generate_key_pair, load_private_key
-from fedgroups.federation.signatures import sign_cavage
+from fedgroups.federation.signatures import sign_cavage, sign_rfc9421
 
 
 def free_port() -> int:
@@ -32,7 +32,11 @@ def free_port() -> int:
 
 @dataclass
 class RemotePeer:
-    """One remote server with one Person actor, `https://{domain}/users/{name}` style."""
+    """One remote server with one Person actor, `https://{domain}/users/{name}` style.
+
+    `neighbour()` adds more actors on the same server (another account, or the server's
+    instance actor at `/actor`), served by the same app with their own keys.
+    """
 
     base_url: str
     name: str = "rosa"
@@ -40,10 +44,20 @@ class RemotePeer:
     received: list[dict[str, Any]] = field(default_factory=list)
     actor_fetches: int = 0
     software: str = ""  # served as NodeInfo's software.name when set
+    kind: str = "Person"
+    neighbours: dict[str, RemotePeer] = field(default_factory=dict)
 
     @property
     def actor_id(self) -> str:
+        if self.kind == "Application":
+            return f"{self.base_url}/actor"
         return f"{self.base_url}/users/{self.name}"
+
+    def neighbour(self, name: str, kind: str = "Person") -> RemotePeer:
+        """Another actor on this server; kind "Application" is its instance actor."""
+        other = RemotePeer(base_url=self.base_url, name=name, kind=kind, received=self.received)
+        self.neighbours[name] = other
+        return other
 
     @property
     def key_id(self) -> str:
@@ -53,7 +67,7 @@ class RemotePeer:
         return {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": self.actor_id,
-            "type": "Person",
+            "type": self.kind,
             "preferredUsername": self.name,
             "inbox": f"{self.actor_id}/inbox",
             "outbox": f"{self.actor_id}/outbox",
@@ -77,6 +91,12 @@ class RemotePeer:
         )
         return body, headers
 
+    def signed_get(self, url: str, *, scheme: str = "cavage") -> dict[str, str]:
+        """Headers of a GET signed by this actor, as Mastodon (cavage) or Fedify (9421) sign."""
+        sign = sign_rfc9421 if scheme == "rfc9421" else sign_cavage
+        headers = {"Accept": "application/activity+json"}
+        return sign("GET", url, headers, None, self.key_id, load_private_key(self.keys[0]))
+
     def activity(self, kind: str, obj: Any, number: int = 1, **extra: Any) -> dict[str, Any]:
         return {
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -87,11 +107,21 @@ class RemotePeer:
             **extra,
         }
 
+    def _served(self, path: str) -> RemotePeer | None:
+        return next((a for a in (self, *self.neighbours.values()) if a.actor_path == path), None)
+
+    @property
+    def actor_path(self) -> str:
+        return self.actor_id.removeprefix(self.base_url)
+
     def app(self) -> Starlette:
         async def actor(request: Request) -> Response:
-            self.actor_fetches += 1
+            served = self._served(request.url.path)
+            if served is None:
+                return Response(status_code=404)
+            served.actor_fetches += 1
             return Response(
-                orjson.dumps(self.actor_document()), media_type="application/activity+json"
+                orjson.dumps(served.actor_document()), media_type="application/activity+json"
             )
 
         async def inbox(request: Request) -> Response:
@@ -111,7 +141,8 @@ class RemotePeer:
 
         return Starlette(
             routes=[
-                Route(f"/users/{self.name}", actor),
+                Route("/users/{name}", actor),
+                Route("/actor", actor),
                 Route("/inbox", inbox, methods=["POST"]),
                 Route(f"/users/{self.name}/inbox", inbox, methods=["POST"]),
                 Route("/.well-known/nodeinfo", nodeinfo_links),
