@@ -49,3 +49,6 @@ ACTIVITY_CONTEXT: Final = AS_NS
 
 ACTOR_TYPES: Final = frozenset({"Application", "Group", "Organization", "Person", "Service"})
 COLLECTION_PAGE_SIZE: Final = 20
+
+# Objects we author: `sensitive` marks a content warning (summary), as Mastodon reads it.
+NOTE_CONTEXT: Final[list[Any]] = [AS_NS, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}]

@@ -1,28 +1,113 @@
 """THE place that decides who may see what. Every read path asks here, nothing else decides.
 
 A viewer is the verified actor behind a request (a signed GET, or a logged-in member's
-session), or None for an anonymous reader. Members-only groups show anonymous readers and
-non-members nothing but the group's own profile, and the same 404 as for unknown ids.
+session), or None for an anonymous reader. It may be handed over lazily, as an `Asker`: it is
+only asked for when the answer depends on who is asking, so public reads never pay for a
+signature check. Members-only groups show anonymous readers and non-members nothing but the
+group's own profile and follower count, and the same 404 as for ids that never existed.
 """
 
 from __future__ import annotations
 
-from fedgroups.models import Actor, Group, Membership, MembershipState
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fedgroups.activitypub.vocabulary import PUBLIC
+from fedgroups.models import Actor, Group, Membership, MembershipState, OutboxActivity, Post
+
+Asker = Callable[[], Awaitable[Actor | None]]
+Viewer = Actor | Asker | None
 
 
-async def is_approved_member(group: Group, viewer: Actor | None) -> bool:
-    if viewer is None:
+async def _who(viewer: Viewer) -> Actor | None:
+    if viewer is None or isinstance(viewer, Actor):
+        return viewer
+    return await viewer()
+
+
+async def is_approved_member(group: Group, viewer: Viewer) -> bool:
+    actor = await _who(viewer)
+    if actor is None:
         return False
-    return await Membership.exists(group=group, actor=viewer, state=MembershipState.APPROVED)
+    return await Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED)
 
 
-async def can_read_content(group: Group, viewer: Actor | None) -> bool:
-    """Posts, activities and the outbox: public groups to all, members-only groups to members."""
+async def can_read_content(group: Group, viewer: Viewer) -> bool:
+    """Posts, activities, the outbox and featured: public groups to all, members-only to members."""
     if not group.is_private:
         return True
     return await is_approved_member(group, viewer)
 
 
-async def can_list_followers(group: Group, viewer: Actor | None) -> bool:
+async def can_list_followers(group: Group, viewer: Viewer) -> bool:
     """Who follows a group is shown for public groups only; members-only groups give a count."""
     return not group.is_private
+
+
+async def can_list_moderators(group: Group, viewer: Viewer) -> bool:
+    """Moderators are members too: a members-only group names them to its members only (T66)."""
+    return await can_read_content(group, viewer)
+
+
+async def visible_group_note(group: Group, ap_id: str, viewer: Viewer) -> Post | None:
+    """A Note the group published under its own name, if it exists and `viewer` may read it.
+
+    Members-only groups decide before looking anything up, so a hidden id and an unknown one
+    take the same path. Deleted posts are gone for everyone (Mastodon drops its copy on 404).
+    """
+    if not await can_read_content(group, viewer):
+        return None
+    return await Post.get_or_none(
+        ap_id=ap_id,
+        group=group,
+        publisher_id=group.actor_id,  # type: ignore[attr-defined]
+        deleted_at=None,
+    )
+
+
+async def visible_activity(group: Group, ap_id: str, viewer: Viewer) -> OutboxActivity | None:
+    """An activity the group sent, if `viewer` may read it (T57).
+
+    What the group shared with its audience (addressed to Public or its followers) follows the
+    group's content rule, and a followers-only one needs a member. What it addressed to one
+    actor (Accept, Reject, Block, their Undo) is for that actor alone. Activities about a
+    deleted post are gone: a wrapped Create or Update would still hold its words.
+    """
+    if not await can_read_content(group, viewer):
+        return None
+    activity = await OutboxActivity.get_or_none(
+        ap_id=ap_id,
+        group=group,
+        actor_id=group.actor_id,  # type: ignore[attr-defined]
+    )
+    if activity is None or await _is_about_a_deleted_post(group, activity):
+        return None
+    if not _is_for_the_audience(group, activity.payload):
+        return activity if await _is_addressed_to(activity.payload, viewer) else None
+    if activity.is_public or group.is_private:  # members-only: membership was checked above
+        return activity
+    return activity if await is_approved_member(group, viewer) else None
+
+
+async def _is_about_a_deleted_post(group: Group, activity: OutboxActivity) -> bool:
+    if not activity.object_ap_id:
+        return False
+    return await Post.exists(group=group, ap_id=activity.object_ap_id, deleted_at__isnull=False)
+
+
+def _addressees(payload: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for key in ("to", "cc"):
+        value = payload.get(key)
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        found.update(item for item in values if isinstance(item, str))
+    return found
+
+
+def _is_for_the_audience(group: Group, payload: dict[str, Any]) -> bool:
+    return bool(_addressees(payload) & {PUBLIC, group.actor.followers_url})
+
+
+async def _is_addressed_to(payload: dict[str, Any], viewer: Viewer) -> bool:
+    actor = await _who(viewer)
+    return actor is not None and actor.ap_id in _addressees(payload)

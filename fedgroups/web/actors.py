@@ -13,14 +13,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedgroups.activitypub import render
+from fedgroups.activitypub.notes import replies_url
 from fedgroups.errors import NotFound
 from fedgroups.groups import collections, visibility
 from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, ensure_instance_actor, find_local_actor
 from fedgroups.groups.directory import find_group
 from fedgroups.models import ActorKind, Group
 from fedgroups.settings import Settings
-from fedgroups.web.negotiation import ActivityJSONResponse, wants_activity_json
+from fedgroups.web.negotiation import ActivityJSONResponse, reader_headers, wants_activity_json
 from fedgroups.web.templating import render_page
+from fedgroups.web.viewers import asker
 
 
 def _settings(request: Request) -> Settings:
@@ -69,29 +71,39 @@ async def _paged_collection(
     page_of: Callable[[int], Awaitable[collections.Page]],
     *,
     listable: bool = True,
+    is_private: bool = False,
 ) -> Response:
     """The collection head, or one page of it. Unlistable collections show only their count."""
+    headers = reader_headers(is_private=is_private)
     page = _page_number(request)
     if page is None:
         document = render.render_collection(collection_id, await count(), paged=listable)
-        return ActivityJSONResponse(document)
+        return ActivityJSONResponse(document, headers=headers)
     if not listable:
         raise NotFound("hidden")
     result = await page_of(page)
     return ActivityJSONResponse(
-        render.render_collection_page(collection_id, page, result.items, has_next=result.has_next)
+        render.render_collection_page(collection_id, page, result.items, has_next=result.has_next),
+        headers=headers,
     )
 
 
-async def group_outbox(request: Request) -> Response:
+async def _readable_group(request: Request) -> Group:
+    """The group, if the asker may read its content (members-only: an approved member)."""
     group = await find_group(request.path_params["slug"])
-    if not await visibility.can_read_content(group, request.state.viewer):
+    if not await visibility.can_read_content(group, asker(request)):
         raise NotFound("hidden")
+    return group
+
+
+async def group_outbox(request: Request) -> Response:
+    group = await _readable_group(request)
     return await _paged_collection(
         request,
         f"{group.actor.ap_id}/outbox",
         lambda: collections.count_outbox(group),
         lambda page: collections.outbox_page(group, page),
+        is_private=group.is_private,
     )
 
 
@@ -102,7 +114,7 @@ async def group_followers(request: Request) -> Response:
         f"{group.actor.ap_id}/followers",
         lambda: collections.count_followers(group),
         lambda page: collections.followers_page(group, page),
-        listable=await visibility.can_list_followers(group, request.state.viewer),
+        listable=await visibility.can_list_followers(group, asker(request)),
     )
 
 
@@ -120,22 +132,39 @@ async def group_following(request: Request) -> Response:
 
 
 async def group_featured(request: Request) -> Response:
-    group = await find_group(request.path_params["slug"])
-    items = (
-        await collections.featured_ids(group)
-        if await visibility.can_read_content(group, request.state.viewer)
-        else []
-    )
+    """Pinned posts (FEP-7aa9 / Mastodon `featured`); members-only groups pin for members."""
+    group = await _readable_group(request)
+    items = await collections.featured_ids(group)
     return ActivityJSONResponse(
-        render.render_unpaged_collection(f"{group.actor.ap_id}/featured", items)
+        render.render_unpaged_collection(f"{group.actor.ap_id}/featured", items),
+        headers=reader_headers(is_private=group.is_private),
     )
 
 
 async def group_moderators(request: Request) -> Response:
     group = await find_group(request.path_params["slug"])
+    collection_id = f"{group.actor.ap_id}/moderators"
     items = await collections.moderator_ids(group)
-    return ActivityJSONResponse(
-        render.render_unpaged_collection(f"{group.actor.ap_id}/moderators", items)
+    if await visibility.can_list_moderators(group, asker(request)):
+        document = render.render_unpaged_collection(collection_id, items)
+    else:
+        document = render.render_collection(collection_id, len(items), paged=False)
+    return ActivityJSONResponse(document, headers=reader_headers(is_private=group.is_private))
+
+
+async def post_replies(request: Request) -> Response:
+    """Replies to a Note the group published, gated exactly like the Note itself (T64)."""
+    group = await find_group(request.path_params["slug"])
+    note_id = f"{group.actor.ap_id}/posts/{request.path_params['token']}"
+    post = await visibility.visible_group_note(group, note_id, asker(request))
+    if post is None:
+        raise NotFound("no such post")
+    return await _paged_collection(
+        request,
+        replies_url(note_id),
+        lambda: collections.count_replies(group, post),
+        lambda page: collections.replies_page(group, post, page),
+        is_private=group.is_private,
     )
 
 
@@ -179,6 +208,7 @@ routes = [
     Route("/g/{slug}/following", group_following),
     Route("/g/{slug}/featured", group_featured),
     Route("/g/{slug}/moderators", group_moderators),
+    Route("/g/{slug}/posts/{token}/replies", post_replies),
     Route("/u/{name}", person_actor),
     Route("/u/{name}/outbox", empty_outbox),
 ]

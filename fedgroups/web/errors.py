@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedgroups.errors import Conflict, NotFound, ValidationError
-from fedgroups.web.negotiation import JSONResponse, wants_activity_json
+from fedgroups.web.negotiation import JSONResponse, reader_headers, wants_activity_json
 from fedgroups.web.templating import render_page
 
 _STATUS = {NotFound: 404, ValidationError: 400, Conflict: 409}
@@ -20,10 +20,16 @@ async def handle_known_error(request: Request, exc: Exception) -> Response:
     status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
     message = _TITLES[status] if status == 404 else str(exc)
     if wants_activity_json(request) or request.url.path.startswith(("/.well-known", "/nodeinfo")):
-        return JSONResponse({"error": message}, status_code=status)
-    return render_page(
-        request, "errors/error.html", {"status": status, "message": message}, status_code=status
-    )
+        response: Response = JSONResponse({"error": message}, status_code=status)
+    else:
+        response = render_page(
+            request, "errors/error.html", {"status": status, "message": message}, status_code=status
+        )
+    if status == 404:
+        # Every 404 is the same, hidden or unknown: the headers of a members-only answer too,
+        # so no header tells them apart and no cache serves a member the anonymous answer.
+        response.headers.update(reader_headers(is_private=True))
+    return response
 
 
 exception_handlers = {kind: handle_known_error for kind in _STATUS}

@@ -17,8 +17,8 @@ from fedgroups.federation.context import Federation
 from fedgroups.federation.inbox import MAX_BODY_BYTES, receive_activity
 from fedgroups.groups.actors import find_local_actor
 from fedgroups.groups.directory import find_group
-from fedgroups.settings import Settings
 from fedgroups.web.negotiation import JSONResponse
+from fedgroups.web.viewers import public_url
 
 
 class _TooLarge(Exception):
@@ -44,7 +44,6 @@ def _problem(status: int, message: str) -> Response:
 
 
 async def _receive(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
     federation: Federation = request.app.state.federation
     if request.headers.get("content-encoding", "identity").lower() != "identity":
         return _problem(415, "compressed bodies are not accepted")  # T34
@@ -52,12 +51,10 @@ async def _receive(request: Request) -> Response:
         body = await _read_body(request)
     except _TooLarge:
         return _problem(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    # Peers sign the URL they posted to: our public origin, whatever the proxy in between.
-    url = f"{settings.base_url}{request.url.path}"
-    if request.url.query:
-        url = f"{url}?{request.url.query}"
     try:
-        await receive_activity(request.method, url, request.headers, body, federation.remote_actors)
+        await receive_activity(
+            request.method, public_url(request), request.headers, body, federation.remote_actors
+        )
     except MalformedActivity as exc:
         return _problem(400, str(exc))
     except (SignatureError, OriginMismatch) as exc:

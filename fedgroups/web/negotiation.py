@@ -19,6 +19,20 @@ def wants_activity_json(request: Request) -> bool:
     return any(media in accept for media in _AP_TYPES)
 
 
+# What an answer for one reader depends on: the format asked for, and who signed the request.
+VARY_READER = "Accept, Signature"
+# Members-only documents are for one reader: no shared cache may keep or serve them (T56).
+PRIVATE_CACHE = "private, no-store"
+
+
+def reader_headers(*, is_private: bool) -> dict[str, str]:
+    """Headers of a document whose visibility depends on the reader."""
+    headers = {"Vary": VARY_READER}
+    if is_private:
+        headers["Cache-Control"] = PRIVATE_CACHE
+    return headers
+
+
 class ActivityJSONResponse(Response):
     """An AS2 document, served as `application/activity+json` (what Mastodon asks for)."""
 
