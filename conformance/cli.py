@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,10 +12,14 @@ from pathlib import Path
 
 from conformance.http import Http, new_session
 from conformance.peer import Peer, listen
-from conformance.report import Report, Result, print_result, print_summary
+from conformance.report import Failed, Report, Result, print_result, print_summary
 from conformance.runner import SECTIONS, Context, Options, run_checks
 
 REQUEST_TIMEOUT = 15.0
+
+
+class Unreachable(Exception):
+    """The instance does not answer HTTP at all."""
 
 
 @dataclass(frozen=True)
@@ -25,12 +30,22 @@ class PeerSettings:
     port: int = 0
     bind: str | None = None
     url: str | None = None
+    cert: Path | None = None  # serve https with this certificate chain and key
+    key: Path | None = None
 
     def bind_address(self) -> str:
         return self.bind or ("0.0.0.0" if self.host else "127.0.0.1")
 
     def public_url(self, port: int) -> str:
-        return self.url or f"http://{self.host or '127.0.0.1'}:{port}"
+        scheme = "https" if self.cert else "http"
+        return self.url or f"{scheme}://{self.host or '127.0.0.1'}:{port}"
+
+    def tls(self) -> ssl.SSLContext | None:
+        if self.cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
 
 
 async def run_suite(
@@ -38,13 +53,20 @@ async def run_suite(
     peer_settings: PeerSettings = PeerSettings(),
     on_result: Callable[[Result], None] = lambda result: None,
 ) -> Report:
-    """Start the peer, run the selected checks against the instance, stop the peer."""
-    listener = listen(peer_settings.bind_address(), peer_settings.port)
-    public_url = peer_settings.public_url(listener.getsockname()[1])
+    """Start the peer, run the selected checks against the instance, stop the peer.
+
+    Raises Unreachable when nothing answers at the instance's URL: no check could say more.
+    """
     async with new_session(REQUEST_TIMEOUT) as session:
         http = Http(session)
+        try:
+            await http.get(options.base_url, accept="text/html")
+        except Failed as exc:
+            raise Unreachable(str(exc)) from exc
+        listener = listen(peer_settings.bind_address(), peer_settings.port)
+        public_url = peer_settings.public_url(listener.getsockname()[1])
         peer = Peer(http, public_url)
-        await peer.start(listener)
+        await peer.start(listener, peer_settings.tls())
         try:
             report = Report(options.base_url, options.handle, public_url)
             await run_checks(Context(options, http, peer), report, on_result)
@@ -78,6 +100,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--peer-bind", help="address to listen on (127.0.0.1, or 0.0.0.0 with --peer-host)"
     )
     peer.add_argument("--peer-url", help="public URL of the peer when a proxy fronts it")
+    peer.add_argument(
+        "--peer-cert",
+        type=Path,
+        help="serve the peer over https with this "
+        "certificate chain (PEM); public fedgroups instances only talk https",
+    )
+    peer.add_argument("--peer-key", type=Path, help="the private key of --peer-cert (PEM)")
     return parser.parse_args(argv)
 
 
@@ -90,10 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         grace=args.grace,
         only=tuple(args.only),
     )
-    settings = PeerSettings(args.peer_host, args.peer_port, args.peer_bind, args.peer_url)
-    report = asyncio.run(
-        run_suite(options, settings, lambda result: print_result(result, sys.stdout))
+    settings = PeerSettings(
+        args.peer_host, args.peer_port, args.peer_bind, args.peer_url, args.peer_cert, args.peer_key
     )
+    try:
+        report = asyncio.run(
+            run_suite(options, settings, lambda result: print_result(result, sys.stdout))
+        )
+    except Unreachable as exc:
+        sys.stderr.write(f"error: the instance cannot be reached: {exc}\n")
+        return 2
     print_summary(report, sys.stdout)
     if args.json:
         report.write_json(args.json)

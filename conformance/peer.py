@@ -13,6 +13,7 @@ import contextlib
 import json
 import secrets
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -262,10 +263,10 @@ class Peer:
         app.router.add_get("/{tail:.*}", self._object)
         return app
 
-    async def start(self, listener: socket.socket) -> None:
+    async def start(self, listener: socket.socket, tls: ssl.SSLContext | None = None) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        await web.SockSite(self._runner, listener).start()
+        await web.SockSite(self._runner, listener, ssl_context=tls).start()
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.group_server import NAME, Flaw, serve_group
+from tests.peer import free_port
 
 pytestmark = pytest.mark.interop
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -53,3 +54,10 @@ async def test_a_conforming_run_exits_zero() -> None:
     assert code == 0, output
     assert "PASS  webfinger.acct:" in output
     assert "FAIL" not in output
+
+
+async def test_an_instance_that_does_not_answer_is_one_clear_error() -> None:
+    code, output = await run_cli(f"http://127.0.0.1:{free_port()}", "--group", NAME)
+    assert code == 2, output
+    assert output.startswith("error: the instance cannot be reached: GET http://127.0.0.1:")
+    assert "PASS" not in output and "FAIL" not in output
