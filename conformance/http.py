@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import yarl
 
 from conformance.report import Failed
 
@@ -80,7 +81,7 @@ class Http:
         sent = {"user-agent": USER_AGENT, **headers}
         try:
             async with self.session.request(
-                method, url, headers=sent, data=body, allow_redirects=False
+                method, _exact(url), headers=sent, data=body, allow_redirects=False
             ) as response:
                 content = await response.read()
                 return Fetched(method, url, response.status, _headers_of(response), content)
@@ -92,6 +93,11 @@ class Http:
         async with response:
             content = await response.read()
             return Fetched(method, url, response.status, _headers_of(response), content)
+
+
+def _exact(url: str) -> yarl.URL | str:
+    """The URL as written: yarl would otherwise decode %3A and %40 in a WebFinger query."""
+    return yarl.URL(url, encoded=True) if url.isascii() and " " not in url else url
 
 
 def new_session(timeout: float) -> aiohttp.ClientSession:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.group_server import NAME, Flaw, serve_group
+from tests.conformance.flaws import Flaw
+from tests.conformance.group_server import NAME, serve_group
 from tests.peer import free_port
 
 pytestmark = pytest.mark.interop

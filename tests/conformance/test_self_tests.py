@@ -1,7 +1,8 @@
 """The suite judges correctly: a conforming server passes every check, and each flaw is caught.
 
-One test per flaw: the flawed server differs from the conforming one in that flaw only, and the
-first check to fail must be the one enforcing the rule it breaks, with a reason that says so.
+One test per flaw, and every check has one: the flawed server differs from the conforming one
+in that flaw only, and the first check to fail must be the one enforcing the rule it breaks,
+with a reason that says so.
 """
 
 from __future__ import annotations
@@ -12,31 +13,10 @@ import conformance.checks  # noqa: F401  (registers the checks)
 from conformance.cli import run_suite
 from conformance.report import Report, Status
 from conformance.runner import CHECKS, Options
-from tests.conformance.group_server import NAME, Flaw, serve_group
+from tests.conformance.flaws import CASES, Flaw
+from tests.conformance.group_server import NAME, serve_group
 
 pytestmark = pytest.mark.interop
-
-CASES = [
-    (Flaw.UNSIGNED_POSTS_ACCEPTED, "inbox.unsigned", "no signature answered 202"),
-    (Flaw.FORGED_SIGNATURES_ACCEPTED, "inbox.forged-signature", "forged signature answered 202"),
-    (Flaw.STALE_DATES_ACCEPTED, "inbox.stale-date", "two hours old answered 202"),
-    (Flaw.DIGEST_IGNORED, "inbox.wrong-digest", "Digest of other bytes answered 202"),
-    (Flaw.PLAIN_JSON, "actor.content-type", "(application/json)"),
-    (Flaw.ID_NOT_URL, "actor.id", "differs from the URL fetched"),
-    (Flaw.WRONG_KEY_OWNER, "actor.key-owner", "is not the actor id"),
-    (Flaw.GARBLED_KEY, "actor.key-parses", "cannot load publicKeyPem"),
-    (Flaw.NO_CORS, "webfinger.cors", "Access-Control-Allow-Origin is None"),
-    (Flaw.TWO_SELF_LINKS, "webfinger.self-link", "2 rel=self links"),
-    (Flaw.NO_NODEINFO_21, "nodeinfo.2.1", "does not link a 2.1 document"),
-    (Flaw.UNCOUNTED_OUTBOX, "collections.outbox", "totalItems None"),
-    (Flaw.NO_VARY, "fetch.vary-accept", "Vary is None"),
-    (Flaw.FORGETS_ACCEPT, "flow.follow-accept", "no Accept reached"),
-    (Flaw.ACCEPT_BY_ID, "flow.follow-accept", "embed the Follow"),
-    (Flaw.NO_ANNOUNCE, "flow.announce", "no Announce of alice's post"),
-    (Flaw.KEEPS_EX_MEMBERS, "flow.undo-follow", "after alice's Undo"),
-    (Flaw.IGNORES_DELETE, "flow.delete", "no Undo of the Announce"),
-    (Flaw.BADLY_SIGNED_DELIVERIES, "flow.signatures", "not signed by their actor"),
-]
 
 
 async def run_against(base_url: str, *only: str) -> Report:
@@ -53,7 +33,12 @@ async def test_a_conforming_server_passes_every_check() -> None:
         report = await run_against(server.base_url)
     assert report.ok, summary(report)
     assert report.count(Status.SKIP) == 0, summary(report)
-    assert len(report.results) >= 40
+    assert [result.id for result in report.results] == [check.id for check in CHECKS]
+
+
+def test_every_check_has_a_flaw_it_catches() -> None:
+    assert {check_id for _, check_id, _ in CASES} == {check.id for check in CHECKS}
+    assert len({flaw for flaw, _, _ in CASES}) == len(CASES) == len(Flaw)
 
 
 def section_of(check_id: str) -> str:
