@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from bovine.crypto.signature import Signature
 
 from conformance.http import Fetched, Http
 from conformance.report import Failed
@@ -103,6 +104,15 @@ class Delivery:
         return self.signer is not None and self.signer == self.activity.get("actor")
 
 
+@dataclass
+class SignedFetch:
+    """One signed GET the instance made to the peer, and whose key bovine verified it with."""
+
+    path: str
+    key_id: str
+    signer: str | None  # owner of the key that verified, None if the signature did not
+
+
 class Peer:
     """The running peer: actors, published objects and the deliveries received so far."""
 
@@ -117,6 +127,7 @@ class Peer:
         self.objects: dict[str, dict[str, Any]] = {}
         self.gone: set[str] = set()
         self.deliveries: list[Delivery] = []
+        self.fetches: list[SignedFetch] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._verify = delivery_verifier(self._fetch_key)
@@ -204,6 +215,20 @@ class Peer:
         self._changed.set()
         return web.Response(status=202 if signer else 401)
 
+    @web.middleware
+    async def _record_signed_fetches(self, request: web.Request, handler: Any) -> Any:
+        """Mastodon-style peers check who signs a fetch; the suite records it to check too."""
+        if request.method == "GET" and "signature" in request.headers:
+            headers = {name.lower(): value for name, value in request.headers.items()}
+            try:
+                key_id = Signature.from_signature_header(headers["signature"]).key_id
+            except (ValueError, KeyError):
+                key_id = ""
+            url = f"{self.base_url}{request.path_qs}"
+            signer = await self._verify("GET", url, headers, None) if key_id else None
+            self.fetches.append(SignedFetch(request.path, key_id, signer))
+        return await handler(request)
+
     def _actor_named(self, request: web.Request) -> PeerActor:
         actor = self.actors.get(request.match_info.get("name", self.instance.name))
         if actor is None:
@@ -248,7 +273,7 @@ class Peer:
         })  # fmt: skip
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record_signed_fetches])
         app.router.add_post("/inbox", self._inbox)
         app.router.add_post("/actor/inbox", self._inbox)
         app.router.add_post("/users/{name}/inbox", self._inbox)

@@ -8,6 +8,7 @@ from conformance.checks import (  # noqa: F401
     flow,
     inbox,
     keys,
+    signers,
 )
 
 # Registration order is run order: discovery first (it finds the actor), the flow last.

@@ -59,6 +59,7 @@ class Flaw(StrEnum):
     KEEPS_EX_MEMBERS = "ignores Undo Follow"
     KEEPS_DELETED_ACCOUNTS = "ignores account deletions"
     BADLY_SIGNED_DELIVERIES = "signs deliveries with a key it does not publish"
+    SIGNER_NOT_WEBFINGERABLE = "the actor signing its fetches cannot be webfingered"
 
 
 CASES: list[tuple[Flaw, str, str]] = [
@@ -106,4 +107,5 @@ CASES: list[tuple[Flaw, str, str]] = [
     (Flaw.KEEPS_EX_MEMBERS, "flow.undo-follow", "after alice's Undo"),
     (Flaw.KEEPS_DELETED_ACCOUNTS, "flow.delete-actor", "after bob's account Delete"),
     (Flaw.BADLY_SIGNED_DELIVERIES, "flow.signatures", "not signed by their actor"),
+    (Flaw.SIGNER_NOT_WEBFINGERABLE, "flow.fetch-signers", "does not webfinger"),
 ]

@@ -33,6 +33,7 @@ class GroupFederation:
     """Mixed into GroupServer, which holds the state these methods use."""
 
     actor_id: str
+    instance_actor_id: str
     keys: tuple[str, str]
     followers: dict[str, dict[str, Any]]
     announces: list[dict[str, Any]]
@@ -41,11 +42,12 @@ class GroupFederation:
         raise NotImplementedError
 
     async def fetch(self, url: str) -> dict[str, Any] | None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(url, headers={"Accept": AP_JSON}) as response,
-        ):
-            return await response.json(content_type=None) if response.status == 200 else None
+        """A GET signed by the server's instance actor, as Mastodon signs all of them."""
+        key_id = f"{self.instance_actor_id}#main-key"
+        async with aiohttp.ClientSession() as session:
+            response = await SignedHttpClient(session, key_id, self.keys[1]).get(url)
+            async with response:
+                return await response.json(content_type=None) if response.status == 200 else None
 
     async def verify(self, request: Request, body: bytes) -> str | None:
         """The signer's actor id, or None when the request must be refused."""

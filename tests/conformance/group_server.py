@@ -28,6 +28,7 @@ from tests.conformance.group_federation import AP_JSON, AS, GroupFederation
 from tests.peer import free_port
 
 NAME = "support"
+INSTANCE = "instance"  # the preferredUsername of the server's Application actor
 SECURITY = "https://w3id.org/security/v1"
 WEBFINGER = "https://purl.archive.org/socialweb/webfinger"
 EXTENSIONS = {"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
@@ -52,6 +53,10 @@ class GroupServer(GroupFederation):
     @property
     def actor_id(self) -> str:  # type: ignore[override]
         return f"{self.base_url}/g/{NAME}"
+
+    @property
+    def instance_actor_id(self) -> str:  # type: ignore[override]
+        return f"{self.base_url}/actor"
 
     def has(self, flaw: Flaw) -> bool:
         return flaw in self.flaws
@@ -100,7 +105,17 @@ class GroupServer(GroupFederation):
                 del document[key]
         return document
 
-    def jrd(self) -> dict[str, Any]:
+    def instance_actor(self) -> dict[str, Any]:
+        key = {"id": f"{self.instance_actor_id}#main-key", "owner": self.instance_actor_id,
+               "publicKeyPem": self.keys[0]}  # fmt: skip
+        return {"@context": [AS, SECURITY], "id": self.instance_actor_id, "type": "Application",
+                "preferredUsername": INSTANCE, "inbox": f"{self.base_url}/inbox",
+                "publicKey": key}  # fmt: skip
+
+    def jrd(self, resource: str) -> dict[str, Any]:
+        if resource == f"acct:{INSTANCE}@{self.domain}":
+            link = {"rel": "self", "type": AP_JSON, "href": self.instance_actor_id}
+            return {"subject": resource, "links": [link]}
         link = {"rel": "self", "type": AP_JSON, "href": self.actor_id}
         links = [link, {**link, "href": f"{self.base_url}/u/{NAME}"}]
         return {
@@ -143,6 +158,8 @@ class GroupServer(GroupFederation):
         resource = raw.get("resource", "")
         resource = resource if self.has(Flaw.WEBFINGER_RAW_ONLY) else unquote(resource)
         known = [f"acct:{NAME}@{self.domain}"]
+        if not self.has(Flaw.SIGNER_NOT_WEBFINGERABLE):
+            known.append(f"acct:{INSTANCE}@{self.domain}")
         if not self.has(Flaw.WEBFINGER_ACCT_ONLY):
             known.append(self.actor_id)
         if resource not in known and not self.has(Flaw.WEBFINGER_ANSWERS_ANYONE):
@@ -151,7 +168,7 @@ class GroupServer(GroupFederation):
         media = (
             "application/json" if self.has(Flaw.WEBFINGER_PLAIN_JSON) else "application/jrd+json"
         )
-        return Response(json.dumps(self.jrd()), headers=headers, media_type=media)
+        return Response(json.dumps(self.jrd(resource)), headers=headers, media_type=media)
 
     async def host_meta(self, request: Request) -> Response:
         if self.has(Flaw.NO_HOST_META):
@@ -184,6 +201,9 @@ class GroupServer(GroupFederation):
         return self.has(Flaw.SIGNED_GETS_REFUSED) or (
             collection and self.has(Flaw.SIGNED_COLLECTION_GETS_REFUSED)
         )
+
+    async def instance_actor_endpoint(self, request: Request) -> Response:
+        return self._ap(self.instance_actor())
 
     async def actor_endpoint(self, request: Request) -> Response:
         if self._refuses_signed(request, collection=False):
@@ -220,6 +240,7 @@ class GroupServer(GroupFederation):
             Route("/.well-known/host-meta", self.host_meta),
             Route("/.well-known/nodeinfo", self.nodeinfo_links),
             Route("/nodeinfo/{version}", self.nodeinfo),
+            Route("/actor", self.instance_actor_endpoint),
             Route(f"/g/{NAME}", self.actor_endpoint),
             Route(f"/g/{NAME}/{{name}}", self.collection_endpoint),
             Route(f"/g/{NAME}/inbox", self.inbox, methods=["POST"]),
