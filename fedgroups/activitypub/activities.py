@@ -89,3 +89,26 @@ def render_delete(actor_id: str, activity_id: str, object_id: str) -> dict[str, 
         "object": object_id,
         "to": [PUBLIC],
     }
+
+
+def render_create(actor_id: str, activity_id: str, note: dict[str, Any]) -> dict[str, Any]:
+    """Create of one of our actors' objects, addressed exactly as the object is."""
+    return _wrapping("Create", actor_id, activity_id, note)
+
+
+def render_update(actor_id: str, activity_id: str, note: dict[str, Any]) -> dict[str, Any]:
+    """Update of one of our actors' objects, the new version embedded whole."""
+    return _wrapping("Update", actor_id, activity_id, note)
+
+
+def _wrapping(kind: str, actor_id: str, activity_id: str, note: dict[str, Any]) -> dict[str, Any]:
+    embedded = {key: value for key, value in note.items() if key != "@context"}
+    return {
+        "@context": note.get("@context", ACTIVITY_CONTEXT),
+        "id": activity_id,
+        "type": kind,
+        "actor": actor_id,
+        "object": embedded,
+        "to": note.get("to", []),
+        "cc": note.get("cc", []),
+    }

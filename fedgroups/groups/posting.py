@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.parse import ParsedPost
@@ -16,6 +17,14 @@ from fedgroups.groups.announcing import (
 )
 from fedgroups.groups.content import plain_text, sanitize_html
 from fedgroups.groups.membership import is_member
+from fedgroups.groups.republish import (
+    credited,
+    group_reply_target,
+    new_note_id,
+    publish_note,
+    publish_note_deletion,
+    publish_note_update,
+)
 from fedgroups.models import Actor, Group, Post
 
 
@@ -36,7 +45,9 @@ async def thread_root_of(group: Group, in_reply_to: str) -> str | None:
     """The root of the thread a reply belongs to, if the group carries that thread."""
     if not in_reply_to:
         return None
-    parent = await Post.get_or_none(group=group, ap_id=in_reply_to, deleted_at=None)
+    parent = await Post.get_or_none(
+        Q(ap_id=in_reply_to) | Q(source_ap_id=in_reply_to), group=group, deleted_at=None
+    )
     if parent is None:
         return None
     return parent.thread_root or parent.ap_id
@@ -73,6 +84,8 @@ async def receive_post(
         group=group, source_ap_id=post.ap_id
     ):
         return None  # a replay or a second copy: announced once only (T15)
+    if group.is_private:
+        return await _republish(group, author, post, root)
     async with in_transaction():
         stored = await Post.create(
             ap_id=post.ap_id,
@@ -90,11 +103,32 @@ async def receive_post(
     return stored
 
 
+async def _republish(group: Group, author: Actor, post: ParsedPost, root: str | None) -> Post:
+    """A members-only group posts the member's words as its own Note to its followers."""
+    fields = _cleaned(post)
+    fields["content"] = credited(author, fields["content"])
+    async with in_transaction():
+        stored = await Post.create(
+            ap_id=new_note_id(group),
+            source_ap_id=post.ap_id,
+            group=group,
+            author=author,
+            publisher=group.actor,
+            in_reply_to=await group_reply_target(group, post.in_reply_to),
+            thread_root=root or "",
+            is_public=False,
+            published_at=_published(post),
+            **fields,
+        )
+        await publish_note(group, stored)
+    return stored
+
+
 async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:
     """Every group's live copy of one of `author`'s posts (a post may be in several groups)."""
-    return await Post.filter(ap_id=ap_id, author=author, deleted_at=None).select_related(
-        "group__actor", "author"
-    )
+    return await Post.filter(
+        Q(ap_id=ap_id) | Q(source_ap_id=ap_id), author=author, deleted_at=None
+    ).select_related("group__actor", "author")
 
 
 async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -> int:
@@ -105,8 +139,13 @@ async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -
             for name, value in _cleaned(post).items():
                 setattr(stored, name, value)
             stored.updated_at = datetime.now(UTC)
-            await stored.save()
-            await relay_activity(stored.group, stored, update)
+            if stored.source_ap_id:  # republished by a members-only group
+                stored.content = credited(author, stored.content)
+                await stored.save()
+                await publish_note_update(stored.group, stored)
+            else:
+                await stored.save()
+                await relay_activity(stored.group, stored, update)
     return len(copies)
 
 
@@ -116,6 +155,9 @@ async def delete_post(author: Actor, ap_id: str, delete: dict[str, Any] | None) 
     for stored in copies:
         async with in_transaction():
             await _tombstone(stored)
+            if stored.source_ap_id:
+                await publish_note_deletion(stored.group, stored)
+                continue
             await withdraw_announces(stored.group, stored)
             if delete is not None:
                 await relay_activity(stored.group, stored, delete)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.expressions import Q
+
 from fedgroups.activitypub.parse import ParsedPost, addressed_to, parse_post, same_origin
 from fedgroups.errors import MalformedActivity
 from fedgroups.federation.fetch import fetch_document
@@ -43,9 +45,9 @@ async def _authored_post(received: Received) -> ParsedPost:
 async def _groups_for(post_recipients: frozenset[str], in_reply_to: str) -> set[str]:
     ids = set(post_recipients)
     if in_reply_to:  # a reply in a thread one of our groups carries
-        parent_groups = await Post.filter(ap_id=in_reply_to).values_list(
-            "group__actor__ap_id", flat=True
-        )
+        parent_groups = await Post.filter(
+            Q(ap_id=in_reply_to) | Q(source_ap_id=in_reply_to)
+        ).values_list("group__actor__ap_id", flat=True)
         ids.update(str(group_id) for group_id in parent_groups)
     return ids
 
