@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedgroups.activitypub.notes import GroupNote, render_group_note
+from fedgroups.activitypub.notes import render_group_note
 from fedgroups.errors import NotFound
 from fedgroups.groups import visibility
 from fedgroups.groups.directory import find_group
-from fedgroups.models import Group, Post
+from fedgroups.groups.republish import group_note
+from fedgroups.models import Group
 from fedgroups.web.negotiation import ActivityJSONResponse, reader_headers, wants_activity_json
 from fedgroups.web.viewers import asker
 
@@ -35,20 +36,6 @@ async def group_activity(request: Request) -> Response:
         raise NotFound("no such activity")
     is_private = group.is_private or not activity.is_public
     return ActivityJSONResponse(activity.payload, headers=reader_headers(is_private=is_private))
-
-
-def group_note(group: Group, post: Post) -> GroupNote:
-    return GroupNote(
-        ap_id=post.ap_id,
-        group_id=group.actor.ap_id,
-        followers=group.actor.followers_url,
-        is_private=group.is_private,
-        content_html=post.content,
-        summary=post.summary,
-        in_reply_to=post.in_reply_to,
-        published=post.published_at,
-        updated=post.updated_at,
-    )
 
 
 async def group_post(request: Request) -> Response:
