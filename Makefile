@@ -56,6 +56,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/lint-imports
+	$(BIN)/mypy fedgroups
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format $(LINT_PATHS)

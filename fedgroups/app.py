@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],
         middleware=[Middleware(InstanceContextMiddleware)],
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings

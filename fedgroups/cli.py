@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             _worker(settings, args)
             return 0
+        message: str | None
         if args.command == "migrate":
             message = asyncio.run(_migrate(settings, args))
         else:

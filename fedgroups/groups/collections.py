@@ -68,7 +68,8 @@ def _followers(group: Group) -> Any:
 
 
 async def count_followers(group: Group) -> int:
-    return await _followers(group).count()
+    count: int = await _followers(group).count()
+    return count
 
 
 async def followers_page(group: Group, page: int) -> Page:

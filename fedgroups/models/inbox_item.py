@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,7 +19,7 @@ class InboxItem(QueueFields, Model):
     actor_ap_id = fields.CharField(max_length=512, db_index=True)
     signer_key_id = fields.CharField(max_length=512)
     recipient = fields.CharField(max_length=512, default="")  # inbox URL it arrived at
-    body = fields.JSONField()
+    body: dict[str, Any] = fields.JSONField()
 
     class Meta:
         table = "inbox_items"

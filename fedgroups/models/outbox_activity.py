@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -26,7 +26,7 @@ class OutboxActivity(Model):
     activity_type = fields.CharField(max_length=32)
     object_ap_id = fields.CharField(max_length=512, default="", db_index=True)
     is_public = fields.BooleanField(default=True)
-    payload = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -43,7 +43,7 @@ class Post(Model):
     is_public = fields.BooleanField(default=True)
     is_pinned = fields.BooleanField(default=False)
     # The Create as received, verbatim: FEP-1b12 peers get it embedded in the group's Announce.
-    create_activity = fields.JSONField(null=True)
+    create_activity: dict[str, Any] | None = fields.JSONField(null=True)
     published_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
