@@ -10,6 +10,8 @@ from fedgroups.models.membership import Membership, MembershipRole, MembershipSt
 from fedgroups.models.outbox_activity import OutboxActivity
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
+from fedgroups.models.remote_post import RemoteGroupPost
+from fedgroups.models.subscription import GroupSubscription, GroupSubscriptionState
 
 __all__ = [
     "Account",
@@ -19,6 +21,8 @@ __all__ = [
     "Delivery",
     "DomainBlock",
     "Group",
+    "GroupSubscription",
+    "GroupSubscriptionState",
     "InboxItem",
     "JobState",
     "Membership",
@@ -27,4 +31,5 @@ __all__ = [
     "OutboxActivity",
     "PeerDomain",
     "Post",
+    "RemoteGroupPost",
 ]
