@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from fedgroups.app import create_app
 from fedgroups.db import bind_context, database, migrate
+from fedgroups.federation.context import Federation
 from fedgroups.settings import Settings
 
 TEST_BASE_URL = "https://groups.test"
@@ -152,3 +153,22 @@ async def client(app: Starlette, settings: Settings) -> AsyncIterator[httpx.Asyn
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as http:
         yield http
+
+
+@pytest.fixture
+async def peers_app(database_url: str, tmp_path: Path) -> AsyncIterator[Starlette]:
+    """An instance that may talk to peers on loopback ports (FEDGROUPS_ALLOW_PRIVATE_PEERS=1)."""
+    peers_settings = make_settings(
+        database_url, tmp_path / "data", FEDGROUPS_ALLOW_PRIVATE_PEERS="1"
+    )
+    application = create_app(peers_settings)
+    async with application.router.lifespan_context(application):
+        with bind_context(application.state.db):
+            yield application
+
+
+@pytest.fixture
+def federation(peers_app: Starlette) -> Federation:
+    """The federation services (client, remote actors) of `peers_app`."""
+    services: Federation = peers_app.state.federation
+    return services

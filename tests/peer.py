@@ -44,8 +44,24 @@ class RemotePeer:
     received: list[dict[str, Any]] = field(default_factory=list)
     actor_fetches: int = 0
     software: str = ""  # served as NodeInfo's software.name when set
-    kind: str = "Person"
+    kind: str = "Person"  # "Group" makes it a remote group local people can follow
     neighbours: dict[str, RemotePeer] = field(default_factory=dict)
+    manually_approves: bool = False
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # served by path
+    fetched: list[str] = field(default_factory=list)  # paths of documents and WebFinger asked for
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.split("://", 1)[1]
+
+    @property
+    def handle(self) -> str:
+        return f"{self.name}@{self.domain}"
+
+    def serve_document(self, document: dict[str, Any]) -> None:
+        """Serve `document` at its id (which must be on this peer), as AS JSON."""
+        assert document["id"].startswith(self.base_url)
+        self.documents[document["id"].removeprefix(self.base_url)] = document
 
     @property
     def actor_id(self) -> str:
@@ -68,6 +84,7 @@ class RemotePeer:
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": self.actor_id,
             "type": self.kind,
+            "manuallyApprovesFollowers": self.manually_approves,
             "preferredUsername": self.name,
             "inbox": f"{self.actor_id}/inbox",
             "outbox": f"{self.actor_id}/outbox",
@@ -139,6 +156,22 @@ class RemotePeer:
             document = {"version": "2.0", "software": {"name": self.software, "version": "1"}}
             return Response(orjson.dumps(document), media_type="application/json")
 
+        async def webfinger(request: Request) -> Response:
+            self.fetched.append(request.url.path)
+            if request.query_params.get("resource") != f"acct:{self.handle}":
+                return Response(status_code=404)
+            link = {"rel": "self", "type": "application/activity+json", "href": self.actor_id}
+            jrd = {"subject": f"acct:{self.handle}", "links": [link]}
+            return Response(orjson.dumps(jrd), media_type="application/jrd+json")
+
+        async def document(request: Request) -> Response:
+            path = request.url.path
+            self.fetched.append(path)
+            if path not in self.documents:
+                return Response(status_code=404)
+            body = orjson.dumps(self.documents[path])
+            return Response(body, media_type="application/activity+json")
+
         return Starlette(
             routes=[
                 Route("/users/{name}", actor),
@@ -147,6 +180,8 @@ class RemotePeer:
                 Route(f"/users/{self.name}/inbox", inbox, methods=["POST"]),
                 Route("/.well-known/nodeinfo", nodeinfo_links),
                 Route("/nodeinfo/2.0", nodeinfo),
+                Route("/.well-known/webfinger", webfinger),
+                Route("/{path:path}", document),
             ]
         )
 

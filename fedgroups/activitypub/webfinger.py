@@ -7,7 +7,12 @@ from typing import Any
 from urllib.parse import unquote
 from xml.sax.saxutils import quoteattr
 
-from fedgroups.activitypub.vocabulary import ACTIVITY_JSON
+from fedgroups.activitypub.vocabulary import ACTIVITY_JSON, AS_NS
+from fedgroups.errors import MalformedActivity, ValidationError
+
+# The two self-link types Mastodon accepts, compared exactly as it does (app/lib/webfinger.rb).
+ACTOR_LINK_TYPES = frozenset({ACTIVITY_JSON, f'application/ld+json; profile="{AS_NS}"'})
+MAX_LINKS = 50
 
 
 @dataclass(frozen=True)
@@ -74,3 +79,42 @@ def render_host_meta_json(base_url: str) -> dict[str, Any]:
     return {
         "links": [{"rel": "lrdd", "template": f"{base_url}/.well-known/webfinger?resource={{uri}}"}]
     }
+
+
+@dataclass(frozen=True)
+class Handle:
+    """`name@domain` as people type it (`@name@domain`, `acct:name@domain` too)."""
+
+    username: str
+    domain: str  # host[:port], lower-cased
+
+    @property
+    def acct(self) -> str:
+        return f"acct:{self.username}@{self.domain}"
+
+
+def parse_handle(text: str) -> Handle:
+    """Split a handle; raise ValidationError when it is not one."""
+    value = text.strip().removeprefix("acct:").removeprefix("@")
+    username, at, domain = value.rpartition("@")
+    if not at or not username or not domain or "@" in username or "/" in value:
+        raise ValidationError(f"{text!r} is not a handle like @group@example.org")
+    if any(char.isspace() for char in value):
+        raise ValidationError(f"{text!r} is not a handle like @group@example.org")
+    return Handle(username=username, domain=domain.lower())
+
+
+def actor_link(document: dict[str, Any]) -> str:
+    """The actor id a WebFinger answer points at: its first ActivityPub `self` link."""
+    links = document.get("links")
+    if not isinstance(links, list):
+        raise MalformedActivity("WebFinger answer has no links")
+    for link in links[:MAX_LINKS]:
+        if not isinstance(link, dict) or link.get("rel") != "self":
+            continue
+        href = link.get("href")
+        if link.get("type") in ACTOR_LINK_TYPES and isinstance(href, str):
+            if not href.startswith(("https://", "http://")) or len(href) > 512:
+                raise MalformedActivity("WebFinger self link is not an http(s) URL")
+            return href
+    raise MalformedActivity("WebFinger answer has no ActivityPub self link")

@@ -12,16 +12,19 @@ from typing import Any
 from fedgroups.activitypub.vocabulary import ACTOR_TYPES
 from fedgroups.federation.context import Federation
 from fedgroups.federation.handlers.actors import receive_update_actor
+from fedgroups.federation.handlers.common import Ignored as Ignored
 from fedgroups.federation.handlers.common import Received, embedded_object
-from fedgroups.federation.handlers.follow import (
-    receive_block,
-    receive_follow,
-    receive_undo_follow,
-)
+from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
 from fedgroups.federation.handlers.notes import (
     receive_create_post,
     receive_delete,
     receive_update_post,
+)
+from fedgroups.federation.handlers.subscriptions import (
+    receive_accept_follow,
+    receive_block,
+    receive_reject_follow,
+    receive_undo_block,
 )
 from fedgroups.models import InboxItem
 
@@ -43,14 +46,16 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Update", ANY): receive_update_post,
     **{("Update", kind): receive_update_actor for kind in ACTOR_TYPES},
     ("Delete", ANY): receive_delete,  # a post (id, Tombstone or object) or the actor itself
-    ("Block", ANY): receive_block,
+    ("Block", ANY): receive_block,  # of one of our groups by a member, or a ban by a group
+    # Answers of remote groups that local people follow.
+    ("Accept", "Follow"): receive_accept_follow,
+    ("Accept", ANY): receive_accept_follow,  # the Follow named by id only
+    ("Reject", "Follow"): receive_reject_follow,
+    ("Reject", ANY): receive_reject_follow,
+    ("Undo", "Block"): receive_undo_block,
 }
 # Activities whose object may be of any type (or an id): unknown object types still match.
 ANY_OBJECT = frozenset({"Follow", "Delete", "Block"})
-
-
-class Ignored(Exception):
-    """The activity is understood but nothing here acts on it."""
 
 
 def _object_type(activity: dict[str, Any]) -> str:

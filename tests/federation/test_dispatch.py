@@ -8,11 +8,17 @@ import pytest
 
 from fedgroups.federation.dispatch import handler_for
 from fedgroups.federation.handlers.actors import receive_update_actor
-from fedgroups.federation.handlers.follow import receive_block, receive_follow
+from fedgroups.federation.handlers.follow import receive_follow
 from fedgroups.federation.handlers.notes import (
     receive_create_post,
     receive_delete,
     receive_update_post,
+)
+from fedgroups.federation.handlers.subscriptions import (
+    receive_accept_follow,
+    receive_block,
+    receive_reject_follow,
+    receive_undo_block,
 )
 
 
@@ -29,6 +35,11 @@ from fedgroups.federation.handlers.notes import (
         ("Delete", {"type": "Tombstone"}, receive_delete),
         ("Delete", {"type": "Note"}, receive_delete),
         ("Block", "https://g.test/g/x", receive_block),
+        ("Accept", {"type": "Follow"}, receive_accept_follow),
+        ("Accept", "https://here.test/u/bob/activities/1", receive_accept_follow),
+        ("Reject", {"type": "Follow"}, receive_reject_follow),
+        ("Reject", "https://here.test/u/bob/activities/1", receive_reject_follow),
+        ("Undo", {"type": "Block"}, receive_undo_block),
     ],
 )
 def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None:
@@ -37,7 +48,12 @@ def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None
 
 @pytest.mark.parametrize(
     ("kind", "obj"),
-    [("Create", {"type": "Image"}), ("Like", "https://p.test/notes/1"), ("Update", {"type": "X"})],
+    [
+        ("Create", {"type": "Image"}),
+        ("Like", "https://p.test/notes/1"),
+        ("Update", {"type": "X"}),
+        ("Accept", {"type": "QuoteRequest"}),
+    ],
 )
 def test_unknown_pairs_fall_through(kind: str, obj: Any) -> None:
     assert handler_for({"type": kind, "object": obj}) is None

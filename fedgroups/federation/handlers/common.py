@@ -9,6 +9,10 @@ from fedgroups.federation.context import Federation
 from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
 
+class Ignored(Exception):
+    """The activity is understood but nothing here acts on it (the item is marked ignored)."""
+
+
 @dataclass(frozen=True)
 class Received:
     """One inbox item being processed, with its verified actor loaded."""

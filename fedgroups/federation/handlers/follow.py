@@ -23,7 +23,7 @@ async def receive_undo_follow(received: Received) -> None:
         await leave_group(group, received.actor)
 
 
-async def receive_block(received: Received) -> None:
+async def receive_member_block(received: Received) -> None:
     """A member blocking the group leaves it: Mastodon sends Undo Follow, then Block (4.1)."""
     for group in await local_groups({object_id(received.activity)}):
         await leave_group(group, received.actor)
