@@ -17,7 +17,7 @@ from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.settings import Settings
-from fedgroups.web import actors, inboxes, objects, pages, wellknown
+from fedgroups.web import actors, inboxes, objects, pages, person_posts, wellknown
 from fedgroups.web.errors import exception_handlers
 from fedgroups.web.middleware import InstanceContextMiddleware
 from fedgroups.web.templating import TEMPLATES_DIR, build_environment
@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
             *actors.routes,
             *objects.routes,
             *inboxes.routes,
+            *person_posts.routes,
             *pages.routes,
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],

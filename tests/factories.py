@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fedgroups.groups.accounts import create_account
 from fedgroups.groups.directory import create_group
-from fedgroups.models import Account, Actor, ActorKind, Group
+from fedgroups.groups.following import record_ban, record_follow_answer, subscribe
+from fedgroups.models import Account, Actor, ActorKind, Group, GroupSubscription
 from fedgroups.settings import Settings
 
 
@@ -22,12 +23,20 @@ async def make_group(
     return group
 
 
-async def make_remote_actor(base_url: str, name: str = "rosa", *, shared: bool = True) -> Actor:
-    """A cached remote Person at `base_url`, stored as `RemoteActors.store_actor` would."""
+async def make_remote_actor(
+    base_url: str,
+    name: str = "rosa",
+    *,
+    shared: bool = True,
+    kind: ActorKind = ActorKind.PERSON,
+    locked: bool = False,
+) -> Actor:
+    """A cached remote actor at `base_url`, stored as `RemoteActors.store_actor` would."""
     ap_id = f"{base_url}/users/{name}"
     return await Actor.create(
         ap_id=ap_id,
-        kind=ActorKind.PERSON,
+        kind=kind,
+        manually_approves_followers=locked,
         username=name,
         domain=base_url.split("://", 1)[1],
         handle_key=ap_id,  # remote actors are unique by id, as in production
@@ -36,3 +45,15 @@ async def make_remote_actor(base_url: str, name: str = "rosa", *, shared: bool =
         public_key_id=f"{ap_id}#main-key",
         public_key_pem="",
     )
+
+
+async def make_membership_elsewhere(
+    person: Actor, group: Actor, state: str = "accepted"
+) -> GroupSubscription:
+    """`person` (local) followed the remote `group`, which answered as `state` says."""
+    subscription = await subscribe(person, group)
+    if state != "pending":
+        await record_follow_answer(group, subscription.follow_ap_id, "", accepted=True)
+    if state == "banned":
+        await record_ban(group, person.ap_id)
+    return await GroupSubscription.get(id=subscription.id)

@@ -12,6 +12,7 @@ from typing import Any
 from fedgroups.activitypub.vocabulary import ACTOR_TYPES
 from fedgroups.federation.context import Federation
 from fedgroups.federation.handlers.actors import receive_update_actor
+from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.common import Ignored as Ignored
 from fedgroups.federation.handlers.common import Received, embedded_object
 from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
@@ -31,6 +32,7 @@ from fedgroups.models import InboxItem
 Handler = Callable[[Received], Awaitable[None]]
 
 ANY = "*"
+ANNOUNCED_TYPES = ("Note", "Article", "Page", "Question", "Create", "Update", "Delete")
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("Follow", ANY): receive_follow,
     ("Undo", "Follow"): receive_undo_follow,
@@ -53,6 +55,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Reject", "Follow"): receive_reject_follow,
     ("Reject", ANY): receive_reject_follow,
     ("Undo", "Block"): receive_undo_block,
+    # What those groups carry: a post by id or embedded, or FEP-1b12 wrapped activities.
+    ("Announce", ANY): receive_announce,
+    **{("Announce", kind): receive_announce for kind in ANNOUNCED_TYPES},
+    ("Undo", "Announce"): receive_undo_announce,
 }
 # Activities whose object may be of any type (or an id): unknown object types still match.
 ANY_OBJECT = frozenset({"Follow", "Delete", "Block"})

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Final
 
 import nh3
+from markdown_it import MarkdownIt
 
 MAX_CONTENT_CHARS: Final = 50_000
+MAX_MARKDOWN_CHARS: Final = 20_000
 # What Mastodon keeps from remote posts, plus lists and quotes that support posts often use.
 ALLOWED_TAGS: Final = {
     "p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol",
@@ -25,6 +27,16 @@ def sanitize_html(html: str) -> str:
         url_schemes=ALLOWED_SCHEMES,
         link_rel="nofollow noopener noreferrer",
     )
+
+
+# CommonMark with raw HTML off (typed tags show as text); single newlines break lines, as
+# people expect from a text box.
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
+
+
+def render_markdown(text: str) -> str:
+    """A member's Markdown as safe HTML: rendered, then sanitised like any peer's HTML."""
+    return sanitize_html(_markdown.render(text[:MAX_MARKDOWN_CHARS]))
 
 
 def plain_text(text: str, limit: int) -> str:

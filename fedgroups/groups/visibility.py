@@ -12,8 +12,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tortoise.expressions import Q
+
 from fedgroups.activitypub.vocabulary import PUBLIC
-from fedgroups.models import Actor, Group, Membership, MembershipState, OutboxActivity, Post
+from fedgroups.models import (
+    Actor,
+    Group,
+    GroupSubscription,
+    GroupSubscriptionState,
+    Membership,
+    MembershipState,
+    OutboxActivity,
+    Post,
+    RemoteGroupPost,
+)
 
 Asker = Callable[[], Awaitable[Actor | None]]
 Viewer = Actor | Asker | None
@@ -111,3 +123,55 @@ def _is_for_the_audience(group: Group, payload: dict[str, Any]) -> bool:
 async def _is_addressed_to(payload: dict[str, Any], viewer: Viewer) -> bool:
     actor = await _who(viewer)
     return actor is not None and actor.ap_id in _addressees(payload)
+
+
+# --- groups hosted on other servers ------------------------------------------------------
+
+
+async def is_remote_group_member(group: Actor, viewer: Viewer) -> bool:
+    """A local person the remote `group` accepted (and has not removed or banned since)."""
+    actor = await _who(viewer)
+    if actor is None:
+        return False
+    return await GroupSubscription.exists(
+        actor=actor, group_actor=group, state=GroupSubscriptionState.ACCEPTED
+    )
+
+
+async def can_read_person_post(post: RemoteGroupPost, viewer: Viewer) -> bool:
+    """A local person's post to a remote group, at its id: public ones to everyone.
+
+    Group-only posts go to their author, the group they were sent to, and actors of the
+    group's own server (which received the post already); everyone else gets a 404.
+    """
+    if post.deleted_at is not None:
+        return False
+    if post.is_public:
+        return True
+    actor = await _who(viewer)
+    if actor is None:
+        return False
+    group: Actor = await post.group_actor
+    author_id = post.author_id  # type: ignore[attr-defined]
+    return actor.id in (author_id, group.id) or actor.domain == group.domain
+
+
+async def readable_remote_posts(group: Actor, viewer: Viewer) -> Any:
+    """The posts of a remote group that `viewer` may read here, as a query to page.
+
+    What the group carries (its Announce arrived): all of it for its local members, the
+    public posts of an open group for everyone else, nothing of a members-only group.
+    A person always sees their own posts, also before the group shares them.
+    """
+    actor = await _who(viewer)
+    posts = RemoteGroupPost.filter(group_actor=group, deleted_at=None, removed_at=None)
+    carried = Q(announced_at__isnull=False)
+    if await is_remote_group_member(group, actor):
+        condition = carried
+    elif not group.manually_approves_followers:
+        condition = carried & Q(is_public=True)
+    else:
+        condition = Q(id__in=[])
+    if actor is not None:
+        condition |= Q(author_id=actor.id)
+    return posts.filter(condition)

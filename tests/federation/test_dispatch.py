@@ -8,6 +8,7 @@ import pytest
 
 from fedgroups.federation.dispatch import handler_for
 from fedgroups.federation.handlers.actors import receive_update_actor
+from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.follow import receive_follow
 from fedgroups.federation.handlers.notes import (
     receive_create_post,
@@ -40,6 +41,12 @@ from fedgroups.federation.handlers.subscriptions import (
         ("Reject", {"type": "Follow"}, receive_reject_follow),
         ("Reject", "https://here.test/u/bob/activities/1", receive_reject_follow),
         ("Undo", {"type": "Block"}, receive_undo_block),
+        ("Announce", "https://p.test/notes/1", receive_announce),
+        ("Announce", {"type": "Note"}, receive_announce),
+        ("Announce", {"type": "Create"}, receive_announce),
+        ("Announce", {"type": "Update"}, receive_announce),
+        ("Announce", {"type": "Delete"}, receive_announce),
+        ("Undo", {"type": "Announce"}, receive_undo_announce),
     ],
 )
 def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None:
@@ -53,6 +60,7 @@ def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None
         ("Like", "https://p.test/notes/1"),
         ("Update", {"type": "X"}),
         ("Accept", {"type": "QuoteRequest"}),
+        ("Announce", {"type": "Like"}),
     ],
 )
 def test_unknown_pairs_fall_through(kind: str, obj: Any) -> None:
