@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from fedgroups import __version__
 from fedgroups.errors import FedgroupsError
+from fedgroups.member_commands import MEMBER_COMMANDS, add_member_commands
 from fedgroups.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], Awaitable[str | None]]
@@ -45,6 +46,7 @@ def _build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("name")
     user_create.add_argument("--password", required=True)
     user_create.add_argument("--admin", action="store_true", help="make the account an admin")
+    add_member_commands(user)
 
     group = commands.add_parser("group", help="groups hosted here").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -191,6 +193,7 @@ _DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("domain", "block"): _domain_block,
     ("domain", "unblock"): _domain_unblock,
     ("domain", "list"): _domain_list,
+    **MEMBER_COMMANDS,
 }
 
 
