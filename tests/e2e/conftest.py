@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from tests.conftest import BACKENDS
+from tests.conftest import _POSTGRES_SERVER, BACKENDS, _server_url_with_db
 from tests.e2e.instances import Instance, start_instance
 
 
@@ -27,3 +31,48 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Instanc
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def start_instances(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., list[Instance]]]:
+    """Factory for several instances, each with its own fresh database of the backend.
+
+    Module-scoped: starting processes is the slow part, so a module's tests share them.
+    On PostgreSQL every instance gets a throwaway database, dropped afterwards.
+    """
+    started: list[Instance] = []
+    databases: list[str] = []
+
+    def start_one(name: str) -> Instance:
+        database_url = None
+        if request.param == "postgres":
+            database = f"fedgroups_e2e_{uuid.uuid4().hex[:10]}"
+            asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+            databases.append(database)
+            database_url = _server_url_with_db(database)
+        directory = tmp_path_factory.mktemp(f"instance-{name}-{request.param}")
+        return start_instance(directory, database_url)
+
+    def start(*names: str) -> list[Instance]:
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:  # migrations run in parallel
+            running = list(pool.map(start_one, names))
+        started.extend(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
+        for database in databases:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(_POSTGRES_SERVER)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import sqlite3
@@ -48,20 +49,26 @@ class Instance:
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(f"{self.base_url}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
 
-    async def inbox_item_state(self, activity_id: str) -> str | None:
-        """How far the instance got with a received activity, read from its own database."""
+    async def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Rows from the instance's own database; `?` marks the parameters on both backends."""
         url = self.env["FEDGROUPS_DATABASE_URL"]
-        query = "SELECT state FROM inbox_items WHERE activity_ap_id = {}"
         if url.startswith("sqlite://"):
-            with sqlite3.connect(url.removeprefix("sqlite://")) as connection:
-                row = connection.execute(query.format("?"), (activity_id,)).fetchone()
-                return None if row is None else str(row[0])
+            with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://"))) as connection:
+                return [tuple(row) for row in connection.execute(sql, params).fetchall()]
+        parts = sql.split("?")
+        numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
         connection = await asyncpg.connect(url)
         try:
-            value = await connection.fetchval(query.format("$1"), activity_id)
+            return [tuple(row) for row in await connection.fetch(numbered, *params)]
         finally:
             await connection.close()
-        return None if value is None else str(value)
+
+    async def inbox_item_state(self, activity_id: str) -> str | None:
+        """How far the instance got with a received activity, read from its own database."""
+        rows = await self.query(
+            "SELECT state FROM inbox_items WHERE activity_ap_id = ?", activity_id
+        )
+        return str(rows[0][0]) if rows else None
 
     async def processed(self, activity_id: str) -> bool:
         return await self.inbox_item_state(activity_id) in ("done", "ignored", "failed")
