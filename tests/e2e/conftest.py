@@ -53,13 +53,13 @@ def start_instances(
             databases.append(database)
             database_url = _server_url_with_db(database)
         directory = tmp_path_factory.mktemp(f"instance-{name}-{request.param}")
-        return start_instance(directory, database_url)
+        running = start_instance(directory, database_url)
+        started.append(running)  # stopped at the end even if a sibling fails to start
+        return running
 
     def start(*names: str) -> list[Instance]:
         with ThreadPoolExecutor(max_workers=len(names)) as pool:  # migrations run in parallel
-            running = list(pool.map(start_one, names))
-        started.extend(running)
-        return running
+            return list(pool.map(start_one, names))
 
     try:
         yield start

@@ -60,8 +60,10 @@ def fetch(url: str) -> httpx.Response:
 
 
 def announced_ids(instance: Instance, slug: str) -> list[object]:
+    """Ids of the posts the group boosted, in either form (the id, or the Create wrapped)."""
     outbox = instance.get(f"/g/{slug}/outbox?page=1", headers=AP).json()
-    return [item["object"] for item in outbox["orderedItems"] if item["type"] == "Announce"]
+    boosts = [item["object"] for item in outbox["orderedItems"] if item["type"] == "Announce"]
+    return [boost["object"]["id"] if isinstance(boost, dict) else boost for boost in boosts]
 
 
 def followers(instance: Instance, slug: str) -> int:
@@ -110,10 +112,28 @@ async def test_open_group_across_three_instances(abc: list[Instance]) -> None:
     assert reply is not None
     assert (reply["in_reply_to"], reply["thread_root"]) == (post_id, post_id)
 
+    # The author's edit and deletion reach the other member through the group.
+    edited = b.cli("user", "edit-post", "bob", post_id, "Hello *again*", "--summary", "")
+    assert edited.stdout.strip() == post_id
+    await wait_for(
+        lambda: has(c, group_id, post_id, content="<p>Hello <em>again</em></p>\n", summary=""),
+        what="the edit on C",
+    )
+    b.cli("user", "delete-post", "bob", post_id)
+    assert fetch(post_id).status_code == 404
+    await wait_for(lambda: has(c, group_id, post_id, content=""), what="the deletion on C")
+    gone = await kept_post(c, group_id, post_id)
+    assert gone is not None and gone["deleted_at"] is not None
+
     # Unfollow: C leaves, A's group no longer counts it, B stays.
     assert c.cli("user", "unfollow", "cat", handle).stdout.strip() == f"left @{handle}"
     await wait_for(lambda: followers(a, "recovery") == 1, what="C to leave the group")
     assert await subscription_state(c, "cat", group_id) == "left"
+
+
+async def has(instance: Instance, group_id: str, post_id: str, **columns: object) -> bool:
+    post = await kept_post(instance, group_id, post_id)
+    return post is not None and all(post[name] == value for name, value in columns.items())
 
 
 async def _announced(instance: Instance, group_id: str, post_id: str) -> bool:
