@@ -11,6 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
+import uvloop
+
 from fedgroups import __version__
 from fedgroups.errors import FedgroupsError
 from fedgroups.member_commands import MEMBER_COMMANDS, add_member_commands
@@ -215,7 +217,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
 
     if not 1 <= args.concurrency <= 256:
         raise _UsageError("--concurrency must be between 1 and 256")
-    asyncio.run(run_worker(settings, args.concurrency))
+    # uvloop, as uvicorn uses for `serve`: the delivery loop is event-loop bound.
+    uvloop.run(run_worker(settings, args.concurrency))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
