@@ -21,7 +21,7 @@ from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.peers import mark_domain_heard
 from fedgroups.federation.signatures import signature_key_id, verify_request
 from fedgroups.models import Actor, InboxItem
-from fedgroups.models.domain import is_domain_blocked
+from fedgroups.models.domain import domain_standing
 
 MAX_BODY_BYTES = 512 * 1024
 
@@ -87,15 +87,17 @@ async def receive_activity(
     if not any(name.lower() == "signature" for name in headers):
         raise SignatureError("request is not signed")
     key_id = signature_key_id(method, url, headers)
-    if await is_domain_blocked(_key_domain(key_id), _key_domain(actor_id)):
+    actor_domain = _key_domain(actor_id)
+    blocked, unavailable = await domain_standing((_key_domain(key_id), actor_domain), actor_domain)
+    if blocked:
         return Accepted("blocked")  # dropped before any key fetch (T13)
     verified = await verify_request(method, url, headers, body, remote_actors.resolve_key)
     if verified.owner != actor_id:
         raise SignatureError("the signer is not the activity's actor")
     if not same_origin(activity_id, actor_id):
         raise OriginMismatch("activity id is on another origin than its actor")
-    # A peer that speaks to us is up: resume deliveries paused while it looked down.
-    await mark_domain_heard(_key_domain(actor_id))
+    if unavailable:  # a peer that speaks to us is up: resume what waited while it looked down
+        await mark_domain_heard(actor_domain)
     return await _store(activity, activity_id, kind, actor_id, verified.key_id, url)
 
 
