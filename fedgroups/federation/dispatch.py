@@ -16,10 +16,10 @@ from fedgroups.federation.handlers.announces import receive_announce, receive_un
 from fedgroups.federation.handlers.common import Ignored as Ignored
 from fedgroups.federation.handlers.common import Received, embedded_object
 from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
-from fedgroups.federation.handlers.notes import (
-    receive_create_post,
+from fedgroups.federation.handlers.group_notes import (
+    receive_create,
     receive_delete,
-    receive_update_post,
+    receive_update,
 )
 from fedgroups.federation.handlers.subscriptions import (
     receive_accept_follow,
@@ -36,16 +36,17 @@ ANNOUNCED_TYPES = ("Note", "Article", "Page", "Question", "Create", "Update", "D
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("Follow", ANY): receive_follow,
     ("Undo", "Follow"): receive_undo_follow,
-    ("Create", "Note"): receive_create_post,
-    ("Create", "Article"): receive_create_post,
-    ("Create", "Page"): receive_create_post,
-    ("Create", "Question"): receive_create_post,
-    ("Create", ANY): receive_create_post,  # object given by id only: fetched, then typed
-    ("Update", "Note"): receive_update_post,
-    ("Update", "Article"): receive_update_post,
-    ("Update", "Page"): receive_update_post,
-    ("Update", "Question"): receive_update_post,
-    ("Update", ANY): receive_update_post,
+    # A member's post to our groups, or a followed remote group's own Note (group_notes.py).
+    ("Create", "Note"): receive_create,
+    ("Create", "Article"): receive_create,
+    ("Create", "Page"): receive_create,
+    ("Create", "Question"): receive_create,
+    ("Create", ANY): receive_create,  # object given by id only: fetched, then typed
+    ("Update", "Note"): receive_update,
+    ("Update", "Article"): receive_update,
+    ("Update", "Page"): receive_update,
+    ("Update", "Question"): receive_update,
+    ("Update", ANY): receive_update,
     **{("Update", kind): receive_update_actor for kind in ACTOR_TYPES},
     ("Delete", ANY): receive_delete,  # a post (id, Tombstone or object) or the actor itself
     ("Block", ANY): receive_block,  # of one of our groups by a member, or a ban by a group

@@ -37,7 +37,8 @@ class RemoteGroupPost(Model):
     source = fields.TextField(default="")  # the Markdown a local author wrote
     url = fields.CharField(max_length=512, default="")
     is_public = fields.BooleanField(default=True)
-    # The group's Announce of the post: set once the group carries it (Undo names it).
+    # The group's Announce of the post (its Create, for a Note the group wrote itself): set
+    # once the group carries it. An Undo of that Announce withdraws the post.
     announce_ap_id = fields.CharField(max_length=512, default="", db_index=True)
     announced_at = fields.DatetimeField(null=True)
     removed_at = fields.DatetimeField(null=True)  # the group withdrew its Announce

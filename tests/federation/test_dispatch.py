@@ -10,10 +10,10 @@ from fedgroups.federation.dispatch import handler_for
 from fedgroups.federation.handlers.actors import receive_update_actor
 from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.follow import receive_follow
-from fedgroups.federation.handlers.notes import (
-    receive_create_post,
+from fedgroups.federation.handlers.group_notes import (
+    receive_create,
     receive_delete,
-    receive_update_post,
+    receive_update,
 )
 from fedgroups.federation.handlers.subscriptions import (
     receive_accept_follow,
@@ -27,9 +27,9 @@ from fedgroups.federation.handlers.subscriptions import (
     ("kind", "obj", "handler"),
     [
         ("Follow", "https://g.test/g/x", receive_follow),
-        ("Create", {"type": "Note"}, receive_create_post),
-        ("Create", "https://p.test/notes/1", receive_create_post),
-        ("Update", {"type": "Page"}, receive_update_post),
+        ("Create", {"type": "Note"}, receive_create),
+        ("Create", "https://p.test/notes/1", receive_create),
+        ("Update", {"type": "Page"}, receive_update),
         ("Update", {"type": "Person"}, receive_update_actor),
         ("Update", {"type": "Group"}, receive_update_actor),
         ("Delete", "https://p.test/users/rosa", receive_delete),

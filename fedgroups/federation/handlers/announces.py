@@ -94,15 +94,20 @@ async def _apply_delete(received: Received, announced: Announced) -> None:
 
 
 async def _authentic_post(received: Received, announced: Announced) -> ParsedPost:
-    """The announced post as its origin vouches for it."""
-    group_id = received.actor.ap_id
-    embedded = announced.embedded
-    if embedded is not None and _vouched_by(group_id, announced.object_id, embedded):
+    return await authentic_post(received, announced.object_id, announced.embedded)
+
+
+async def authentic_post(
+    received: Received, object_id: str, embedded: dict[str, Any] | None
+) -> ParsedPost:
+    """The post `object_id` as its origin vouches for it: the sender's own embedded copy when
+    the sender's server wrote it, else what its origin serves."""
+    if embedded is not None and _vouched_by(received.actor.ap_id, object_id, embedded):
         data = embedded
     else:
-        data = await _fetch(received, announced.object_id)
+        data = await _fetch(received, object_id)
     post = parse_post(data)
-    if post.ap_id != announced.object_id:
+    if post.ap_id != object_id:
         raise OriginMismatch("the fetched post has another id")
     if not same_origin(post.ap_id, post.attributed_to):
         # Mastodon's "trustworthy attribution": a server speaks only for its own people.
