@@ -162,4 +162,21 @@ async def test_members_only_group_waits_for_approval(abc: list[Instance]) -> Non
     # A members-only post is addressed to the group alone, and only the group can read it.
     post_id = b.cli("user", "post", "bea", handle, "a hard week").stdout.strip()
     assert fetch(post_id).status_code == 404
-    await wait_for(lambda: _announced(b, group_id, post_id), what="the group to take the post")
+    # The group republishes it as its own Note to its members, crediting bea.
+    await wait_for(lambda: group_note_with(b, group_id, "a hard week"), what="the group's Note")
+    [note_id] = await group_note_with(b, group_id, "a hard week")
+    assert fetch(str(note_id)).status_code == 404  # not for anonymous readers at A either
+    b.cli("user", "edit-post", "bea", post_id, "a hard week, better now")
+    await wait_for(lambda: group_note_with(b, group_id, "better now"), what="the group's edit")
+    b.cli("user", "delete-post", "bea", post_id)
+    await wait_for(lambda: has(b, group_id, str(note_id), content=""), what="the group's deletion")
+
+
+async def group_note_with(instance: Instance, group_id: str, words: str) -> list[object]:
+    """Ids of the Notes the group wrote itself that `instance` keeps, containing `words`."""
+    rows = await instance.query(
+        "SELECT r.ap_id FROM remote_group_posts r JOIN actors g ON g.id = r.group_actor_id "
+        "WHERE g.ap_id = ? AND r.author_id = g.id AND r.content LIKE ?",
+        group_id, f"%{words}%",
+    )  # fmt: skip
+    return [row[0] for row in rows]
