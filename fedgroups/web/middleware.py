@@ -1,4 +1,7 @@
-"""ASGI middleware binding each request to its instance's database and setting its viewer."""
+"""ASGI middleware binding each request to its instance's database, its viewer still unknown.
+
+The viewer starts as None; `web/viewers.py` fills it in when an endpoint asks who is reading.
+"""
 
 from __future__ import annotations
 
