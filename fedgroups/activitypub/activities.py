@@ -56,15 +56,16 @@ def render_announce(
 def render_undo(actor_id: str, activity_id: str, undone: dict[str, Any]) -> dict[str, Any]:
     """Undo of one of our own activities, embedded (Mastodon matches an Undo{Announce} by it)."""
     embedded = {key: value for key, value in undone.items() if key != "@context"}
-    return {
+    undo: dict[str, Any] = {
         "@context": ACTIVITY_CONTEXT,
         "id": activity_id,
         "type": "Undo",
         "actor": actor_id,
         "object": embedded,
-        "to": undone.get("to", []),
-        "cc": undone.get("cc", []),
     }
+    # Addressed as the undone activity was; a Follow, like Mastodon's, carries no addressing.
+    undo.update({key: undone[key] for key in ("to", "cc") if key in undone})
+    return undo
 
 
 def render_block(group_id: str, activity_id: str, member_id: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""What a local person sends to groups elsewhere: Follow, Undo, and their posts' Create,
-Update and Delete. Pure JSON builders.
+"""What a local person sends to groups elsewhere: Follow, and their posts' Create, Update and
+Delete (Undo is `activities.render_undo`). Pure JSON builders.
 """
 
 from __future__ import annotations
@@ -9,10 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from fedgroups.activitypub.render import iso
-from fedgroups.activitypub.vocabulary import ACTIVITY_CONTEXT, AS_NS, PUBLIC
-
-# Terms our notes use beyond the core vocabulary, defined so JSON-LD peers keep them.
-NOTE_CONTEXT: list[Any] = [AS_NS, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}]
+from fedgroups.activitypub.vocabulary import ACTIVITY_CONTEXT, NOTE_CONTEXT, PUBLIC
 
 
 def render_follow(activity_id: str, actor_id: str, object_id: str) -> dict[str, Any]:
@@ -23,18 +20,6 @@ def render_follow(activity_id: str, actor_id: str, object_id: str) -> dict[str, 
         "type": "Follow",
         "actor": actor_id,
         "object": object_id,
-    }
-
-
-def render_undo(activity_id: str, actor_id: str, undone: dict[str, Any]) -> dict[str, Any]:
-    """Undo with the undone activity embedded: receivers match it by id, else by its fields."""
-    embedded = {key: value for key, value in undone.items() if key != "@context"}
-    return {
-        "@context": ACTIVITY_CONTEXT,
-        "id": activity_id,
-        "type": "Undo",
-        "actor": actor_id,
-        "object": embedded,
     }
 
 

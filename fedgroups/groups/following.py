@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from fedgroups.activitypub.person_activities import render_follow, render_undo
+from fedgroups.activitypub.activities import render_undo
+from fedgroups.activitypub.person_activities import render_follow
 from fedgroups.activitypub.webfinger import parse_handle
 from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.federation.context import Federation
@@ -109,7 +110,7 @@ async def unsubscribe(person: Actor, group: Actor) -> GroupSubscription:
     if subscription is None:
         raise NotFound(f"@{person.handle} does not follow @{group.handle}")
     follow = render_follow(subscription.follow_ap_id, person.ap_id, group.ap_id)
-    undo = render_undo(new_activity_id(person), person.ap_id, follow)
+    undo = render_undo(person.ap_id, new_activity_id(person), follow)
     async with in_transaction():
         subscription.state = State.LEFT
         subscription.decided_at = datetime.now(UTC)

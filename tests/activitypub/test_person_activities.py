@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fedgroups.activitypub.activities import render_undo
 from fedgroups.activitypub.person_activities import (
     NoteFields,
     render_create,
     render_delete,
     render_follow,
     render_note,
-    render_undo,
     render_update,
 )
 from fedgroups.activitypub.vocabulary import PUBLIC
@@ -47,7 +47,7 @@ def test_follow_and_its_undo() -> None:
         "actor": BOB,
         "object": G,
     }
-    undo = render_undo(f"{BOB}/activities/2", BOB, follow)
+    undo = render_undo(BOB, f"{BOB}/activities/2", follow)
     assert undo["object"] == {key: follow[key] for key in ("id", "type", "actor", "object")}
     assert undo["actor"] == BOB
 
