@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -19,6 +20,7 @@ from fedgroups.settings import Settings
 
 MODELS_MODULE = "fedgroups.models"
 MIGRATIONS_MODULE = "migrations"
+SQLITE_ENGINE = "fedgroups.sqlite_backend"  # transactions begin as writers: see that module
 
 
 def _connection_name(database_url: str) -> str:
@@ -30,8 +32,11 @@ def _connection_name(database_url: str) -> str:
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration for one database: one app, its migrations package."""
     name = _connection_name(database_url)
+    connection: str | dict[str, Any] = database_url
+    if name == "sqlite":
+        connection = {**expand_db_url(database_url), "engine": SQLITE_ENGINE}
     return {
-        "connections": {name: database_url},
+        "connections": {name: connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
