@@ -5,7 +5,7 @@ built on Fedify 1.5 that behaves toward groups as Mastodon does: WebFinger disco
 the group's inbox, statuses mentioning the group with Mastodon's addressing, edits, deletes
 and Undo Follow. Everything is asserted on the wire, on what Fedify verified on arrival.
 
-One instance and two peer servers serve the whole module (per database backend), since
+One instance and three peer servers serve the whole module (per database backend), since
 starting them is most of the cost; each test uses its own group and its own persons.
 """
 
@@ -15,7 +15,6 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +43,7 @@ class World:
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
+    """One instance and its peers per backend; skipped only when node or Fedify is missing."""
     reason = missing()
     if reason is not None:
         pytest.skip(reason)
@@ -266,3 +266,60 @@ async def test_blocked_domain_is_dropped_and_gets_nothing(world: World) -> None:
     assert await case.instance.inbox_item_state(refollow) is None  # dropped unstored
     assert await case.instance.inbox_item_state(create_id(dropped)) is None
     assert home.announces_of(dropped["id"]) == []
+
+
+def wrapped(peer: FedifyPeer, group_id: str, kind: str) -> list[dict[str, Any]]:
+    """Activities of `kind` the group relayed embedded in an Announce (FEP-1b12 form)."""
+    return [
+        boost["object"]
+        for boost in peer.received("Announce", actor=group_id)
+        if isinstance(boost["object"], dict) and boost["object"].get("type") == kind
+    ]
+
+
+async def test_an_edit_updates_the_copy_and_reaches_members(world: World) -> None:
+    case = new_case(world)
+    home, elsewhere = world.home, world.elsewhere
+    ann, bea = case.person(home, "ann"), case.person(elsewhere, "bea")
+    await join(home, ann, case.handle)
+    await join(elsewhere, bea, case.handle)
+    note_id = home.post(ann, "first draft", mention=case.handle)["id"]
+    await announced(elsewhere, note_id)
+
+    update = home.edit(ann, note_id, "second thoughts")
+    await processed(case.instance, update["id"])
+    stored = "SELECT content FROM posts WHERE ap_id = ? AND updated_at IS NOT NULL"
+    assert "second thoughts" in str(await scalar(case.instance, stored, note_id))
+
+    # fedify-peer is software the group does not know: it gets the FEP-1b12 relay too.
+    await wait_for(lambda: wrapped(elsewhere, case.group_id, "Update"), what="Announce{Update}")
+    relayed = wrapped(elsewhere, case.group_id, "Update")[0]
+    assert relayed["id"] == update["id"]
+    assert "second thoughts" in relayed["object"]["content"]
+    assert_all_verified(elsewhere)
+
+
+async def test_a_deletion_tombstones_the_copy_and_withdraws_the_boosts(world: World) -> None:
+    case = new_case(world)
+    home, elsewhere = world.home, world.elsewhere
+    ann, bea = case.person(home, "ann"), case.person(elsewhere, "bea")
+    await join(home, ann, case.handle)
+    await join(elsewhere, bea, case.handle)
+    note_id = home.post(ann, "too much, too soon", mention=case.handle)["id"]
+    # Software the group does not know gets both boost forms, and so both are undone.
+    await wait_for(lambda: len(elsewhere.announces_of(note_id)) == 2, what="both boost forms")
+    boosts = {boost["id"] for boost in elsewhere.announces_of(note_id)}
+
+    delete = home.delete(ann, note_id)
+    await processed(case.instance, delete["id"])
+    gone = "SELECT content FROM posts WHERE ap_id = ? AND deleted_at IS NOT NULL"
+    assert await scalar(case.instance, gone, note_id) == ""
+
+    def undone() -> set[str]:
+        undos = elsewhere.received("Undo", actor=case.group_id)
+        return {undo["object"]["id"] for undo in undos if undo["object"]["type"] == "Announce"}
+
+    await wait_for(lambda: undone() == boosts, what="Undo of every boost")
+    await wait_for(lambda: wrapped(elsewhere, case.group_id, "Delete"), what="Announce{Delete}")
+    assert wrapped(elsewhere, case.group_id, "Delete")[0]["id"] == delete["id"]
+    assert_all_verified(elsewhere)

@@ -1,0 +1,1 @@
+"""Independent ActivityPub implementations that the tests and the conformance suite run against."""
