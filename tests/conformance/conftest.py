@@ -1,4 +1,4 @@
-"""A real `fedgroups serve` with an open group, on SQLite and PostgreSQL, for the suite to judge."""
+"""A real `fedgroups serve` with an open and a members-only group, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def fedgroups_instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     running = start_instance(tmp_path / "instance", database_url)
     try:
         running.cli("group", "create", "support", "--name", "Support circle")
+        running.cli("group", "create", "secret", "--name", "Secret circle", "--private")
         yield running
     finally:
         running.stop()
