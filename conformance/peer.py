@@ -97,6 +97,7 @@ class Delivery:
     path: str
     activity: dict[str, Any]
     signer: str | None  # owner of the key that verified, None if the signature did not
+    signed: str = ""  # the covered components: `headers` (cavage) or Signature-Input (RFC 9421)
     received_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -211,7 +212,7 @@ class Peer:
             return web.Response(status=400)
         url = f"{self.base_url}{request.path_qs}"
         signer = await self._verify(request.method, url, headers, get_body)
-        self.deliveries.append(Delivery(request.path, activity, signer))
+        self.deliveries.append(Delivery(request.path, activity, signer, _covered(headers)))
         self._changed.set()
         return web.Response(status=202 if signer else 401)
 
@@ -222,7 +223,7 @@ class Peer:
             headers = {name.lower(): value for name, value in request.headers.items()}
             try:
                 key_id = Signature.from_signature_header(headers["signature"]).key_id
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, TypeError):
                 key_id = ""
             url = f"{self.base_url}{request.path_qs}"
             signer = await self._verify("GET", url, headers, None) if key_id else None
@@ -296,6 +297,18 @@ class Peer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def _covered(headers: dict[str, str]) -> str:
+    """What the request's signature covers, for a failure reason to quote."""
+    if "signature-input" in headers:
+        return f"RFC 9421 {headers['signature-input']}"
+    if "signature" not in headers:
+        return "no signature"
+    try:
+        return f"headers={Signature.from_signature_header(headers['signature']).headers!r}"
+    except (ValueError, KeyError, TypeError):
+        return f"an unparseable Signature header {headers['signature'][:80]!r}"
 
 
 def listen(bind_host: str, port: int) -> socket.socket:

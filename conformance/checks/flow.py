@@ -300,6 +300,7 @@ async def signatures(context: Context) -> str:
         signer = first.signer or "nobody (the signature did not verify)"
         raise Failed(
             f"{len(bad)} of {len(deliveries)} deliveries not signed by their actor: "
-            f"{first.activity.get('type')} by {first.activity.get('actor')} signed by {signer}"
+            f"{first.activity.get('type')} by {first.activity.get('actor')} signed by {signer}, "
+            f"covering {first.signed} (bovine needs (request-target), date and digest covered)"
         )
     return f"all {len(deliveries)} deliveries verified by bovine as signed by their actor"
