@@ -65,7 +65,7 @@ async def run_suite(
             raise Unreachable(str(exc)) from exc
         listener = listen(peer_settings.bind_address(), peer_settings.port)
         public_url = peer_settings.public_url(listener.getsockname()[1])
-        peer = Peer(http, public_url)
+        peer = Peer(http, public_url, options.base_url)
         await peer.start(listener, peer_settings.tls())
         try:
             report = Report(options.base_url, options.handle, public_url)

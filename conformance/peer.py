@@ -117,9 +117,10 @@ class SignedFetch:
 class Peer:
     """The running peer: actors, published objects and the deliveries received so far."""
 
-    def __init__(self, http: Http, public_url: str) -> None:
+    def __init__(self, http: Http, public_url: str, instance_url: str) -> None:
         self.http = http
         self.base_url = public_url.rstrip("/")
+        self.instance_origins = {origin(instance_url)}  # the group's id may add its own
         self.run_id = secrets.token_hex(3)
         self.keys = KeyPair.generate()
         self.forger_keys = KeyPair.generate()
@@ -187,6 +188,8 @@ class Peer:
     async def _fetch_key(self, key_id: str) -> tuple[str, str] | None:
         if key_id in self._keys_seen:
             return self._keys_seen[key_id]
+        if origin(key_id) not in self.instance_origins:  # only the instance talks to this peer
+            return None
         try:
             fetched = await self.signed_get(key_id.split("#")[0])
             document = json.loads(fetched.body) if fetched.status == 200 else None
@@ -297,6 +300,11 @@ class Peer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _covered(headers: dict[str, str]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from conformance.http import Fetched, Http
-from conformance.peer import Peer
+from conformance.peer import Peer, origin
 from conformance.report import Failed, Report, Result, Skipped, Status
 
 SECTIONS = ("discovery", "actor", "collections", "fetch", "inbox", "flow")
@@ -119,9 +119,11 @@ class Context:
         try:
             fetched = await self.get(url)
             fetched.expect_status(200)
-            return fetched.json_object()
+            document = fetched.json_object()
         except Failed as exc:
             raise Skipped(f"the group's actor document is unavailable: {exc}") from exc
+        self.peer.instance_origins.add(origin(url))
+        return document
 
     async def actor_field(self, name: str) -> str:
         value = (await self.actor()).get(name)

@@ -60,7 +60,7 @@ async def test_the_peer_serves_https_with_the_given_certificate(tmp_path: Path) 
     assert base_url.startswith("https://127.0.0.1:")
     trust = ssl.create_default_context(cafile=str(cert))
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:
-        peer = Peer(Http(session), base_url)
+        peer = Peer(Http(session), base_url, "https://groups.example")
         await peer.start(listener, settings.tls())
         try:
             actor = peer.actor("alice")
