@@ -124,6 +124,31 @@ async def webfinger_unknown(context: Context) -> str:
 
 
 @check(
+    "webfinger.case",
+    rule="names resolve case-insensitively [M process_account_service.rb casecmp] (interop 1.1)",
+)
+async def webfinger_case(context: Context) -> str:
+    name, _, domain = context.options.handle.partition("@")
+    shouted = f"acct:{name.swapcase()}@{domain}"
+    fetched = await context.get(
+        context.url(f"/.well-known/webfinger?resource={quote(shouted, safe=':@')}"), accept=JRD
+    )
+    fetched.expect_status(200)
+    subject, canonical = fetched.json_object().get("subject"), (await _jrd(context)).get("subject")
+    if subject != canonical:
+        raise Failed(f"{shouted} gave subject {subject!r}, not the canonical {canonical!r}")
+    return f"{shouted} resolves to {canonical}"
+
+
+@check("webfinger.malformed", rule="400 when resource is absent or malformed, RFC 7033 §4.2")
+async def webfinger_malformed(context: Context) -> str:
+    for query in ("", "?resource=not%20a%20resource"):
+        fetched = await context.get(context.url(f"/.well-known/webfinger{query}"), accept=JRD)
+        fetched.expect_status(400)
+    return "no resource and a malformed one both answer 400"
+
+
+@check(
     "host-meta",
     rule="RFC 6415 §3 lrdd template; [M app/controllers/well_known/host_meta_controller.rb]",
 )

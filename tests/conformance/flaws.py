@@ -16,6 +16,8 @@ class Flaw(StrEnum):
     NO_CORS = "WebFinger without CORS"
     WEBFINGER_ACCT_ONLY = "WebFinger ignores actor-URL resources"
     WEBFINGER_ANSWERS_ANYONE = "WebFinger answers for accounts that do not exist"
+    WEBFINGER_CASE_SENSITIVE = "WebFinger matches names case-sensitively"
+    WEBFINGER_NEVER_400 = "WebFinger answers 404 to a malformed request"
     NO_HOST_META = "no host-meta"
     NO_NODEINFO = "no NodeInfo at all"
     NODEINFO_BAD_NAME = "NodeInfo software.name with capitals and spaces"
@@ -64,11 +66,13 @@ class Flaw(StrEnum):
 
 CASES: list[tuple[Flaw, str, str]] = [
     (Flaw.WEBFINGER_PLAIN_JSON, "webfinger.acct", "must be served as application/jrd+json"),
-    (Flaw.WEBFINGER_RAW_ONLY, "webfinger.encoded", "answered 404"),
+    (Flaw.WEBFINGER_RAW_ONLY, "webfinger.encoded", "expected 200"),
     (Flaw.TWO_SELF_LINKS, "webfinger.self-link", "2 rel=self links"),
     (Flaw.NO_CORS, "webfinger.cors", "Access-Control-Allow-Origin is None"),
     (Flaw.WEBFINGER_ACCT_ONLY, "webfinger.actor-url", "answered 404"),
     (Flaw.WEBFINGER_ANSWERS_ANYONE, "webfinger.unknown", "answered 200"),
+    (Flaw.WEBFINGER_CASE_SENSITIVE, "webfinger.case", "SUPPORT@127.0.0.1"),
+    (Flaw.WEBFINGER_NEVER_400, "webfinger.malformed", "expected 400"),
     (Flaw.NO_HOST_META, "host-meta", "answered 404"),
     (Flaw.NO_NODEINFO, "nodeinfo.discovery", "answered 404"),
     (Flaw.NODEINFO_BAD_NAME, "nodeinfo.2.0", "does not match ^[a-z0-9-]+$"),

@@ -28,6 +28,7 @@ from tests.conformance.group_federation import AP_JSON, AS, GroupFederation
 from tests.peer import free_port
 
 NAME = "support"
+JRD = "application/jrd+json"
 INSTANCE = "instance"  # the preferredUsername of the server's Application actor
 SECURITY = "https://w3id.org/security/v1"
 WEBFINGER = "https://purl.archive.org/socialweb/webfinger"
@@ -157,6 +158,10 @@ class GroupServer(GroupFederation):
         raw = dict(p.split("=", 1) for p in request.url.query.split("&") if "=" in p)
         resource = raw.get("resource", "")
         resource = resource if self.has(Flaw.WEBFINGER_RAW_ONLY) else unquote(resource)
+        if not resource.startswith(("acct:", "http")) and not self.has(Flaw.WEBFINGER_NEVER_400):
+            return Response(status_code=400)
+        if not self.has(Flaw.WEBFINGER_CASE_SENSITIVE):
+            resource = resource.lower() if resource.startswith("acct:") else resource
         known = [f"acct:{NAME}@{self.domain}"]
         if not self.has(Flaw.SIGNER_NOT_WEBFINGERABLE):
             known.append(f"acct:{INSTANCE}@{self.domain}")
@@ -165,9 +170,7 @@ class GroupServer(GroupFederation):
         if resource not in known and not self.has(Flaw.WEBFINGER_ANSWERS_ANYONE):
             return Response(status_code=404)
         headers = {} if self.has(Flaw.NO_CORS) else {"Access-Control-Allow-Origin": "*"}
-        media = (
-            "application/json" if self.has(Flaw.WEBFINGER_PLAIN_JSON) else "application/jrd+json"
-        )
+        media = "application/json" if self.has(Flaw.WEBFINGER_PLAIN_JSON) else JRD
         return Response(json.dumps(self.jrd(resource)), headers=headers, media_type=media)
 
     async def host_meta(self, request: Request) -> Response:
