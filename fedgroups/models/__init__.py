@@ -1,20 +1,25 @@
 """Tortoise models and small lookups: the persistence layer, importing nothing above it."""
 
-from fedgroups.models.account import Account
+from fedgroups.models.account import Account, AccountState
 from fedgroups.models.actor import Actor, ActorKind
 from fedgroups.models.delivery import Delivery
 from fedgroups.models.domain import BlockSeverity, DomainBlock, PeerDomain
 from fedgroups.models.group import Group
 from fedgroups.models.inbox_item import InboxItem
+from fedgroups.models.instance import InstanceProfile
 from fedgroups.models.membership import Membership, MembershipRole, MembershipState
+from fedgroups.models.notification import Notification, NotificationKind
 from fedgroups.models.outbox_activity import OutboxActivity
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
 from fedgroups.models.remote_post import RemoteGroupPost
 from fedgroups.models.subscription import GroupSubscription, GroupSubscriptionState
+from fedgroups.models.session import Session
+from fedgroups.models.throttle import ThrottleHit
 
 __all__ = [
     "Account",
+    "AccountState",
     "Actor",
     "ActorKind",
     "BlockSeverity",
@@ -24,12 +29,17 @@ __all__ = [
     "GroupSubscription",
     "GroupSubscriptionState",
     "InboxItem",
+    "InstanceProfile",
     "JobState",
     "Membership",
     "MembershipRole",
     "MembershipState",
+    "Notification",
+    "NotificationKind",
     "OutboxActivity",
     "PeerDomain",
     "Post",
     "RemoteGroupPost",
+    "Session",
+    "ThrottleHit",
 ]

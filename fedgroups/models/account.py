@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -9,6 +10,12 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from fedgroups.models.actor import Actor
+
+
+class AccountState(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # signed up while registrations need approval, waits for an admin
+    REJECTED = "rejected"
 
 
 class Account(Model):
@@ -21,7 +28,16 @@ class Account(Model):
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
     is_suspended = fields.BooleanField(default=False)
+    state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
+    signup_reason = fields.TextField(default="")  # what the person told the admins (approval)
+    pronouns = fields.CharField(max_length=64, default="")
+    bio = fields.TextField(default="")  # plain text as typed, the actor's summary is its HTML
+    time_zone = fields.CharField(max_length=64, default="UTC")  # IANA name, for timestamps
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "accounts"
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.state == AccountState.ACTIVE and not self.is_suspended
