@@ -17,9 +17,22 @@ from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.settings import Settings
-from fedgroups.web import actors, inboxes, objects, pages, person_posts, wellknown
+from fedgroups.web import (
+    account_pages,
+    actors,
+    admin,
+    auth,
+    group_pages,
+    inboxes,
+    objects,
+    pages,
+    person_posts,
+    post_pages,
+    wellknown,
+)
 from fedgroups.web.errors import exception_handlers
 from fedgroups.web.middleware import InstanceContextMiddleware
+from fedgroups.web.sessions import BrowserSessionMiddleware
 from fedgroups.web.templating import TEMPLATES_DIR, build_environment
 from fedgroups.worker import Worker
 
@@ -89,9 +102,14 @@ def create_app(settings: Settings) -> Starlette:
             *inboxes.routes,
             *person_posts.routes,
             *pages.routes,
+            *auth.routes,
+            *group_pages.routes,
+            *post_pages.routes,
+            *account_pages.routes,
+            *admin.routes,
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],
-        middleware=[Middleware(InstanceContextMiddleware)],
+        middleware=[Middleware(InstanceContextMiddleware), Middleware(BrowserSessionMiddleware)],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

@@ -25,7 +25,11 @@ class ConfigError(FedgroupsError):
 
 
 class ValidationError(FedgroupsError):
-    """Input from a person or the command line breaks a rule."""
+    """Input from a person or the command line breaks a rule; `field` names the form field."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(FedgroupsError):

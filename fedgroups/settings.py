@@ -18,6 +18,7 @@ from fedgroups.errors import ConfigError
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_DATA_DIR = "data"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+REGISTRATION_MODES = ("open", "approval", "closed")
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,17 @@ class Settings:
     secret_key: str
     allow_private_peers: bool
     workers: int
+    # open: anyone signs up; approval: an admin approves each sign-up; closed: nobody can.
+    registrations: str = "open"
 
     @property
     def domain(self) -> str:
         """host[:port] of the instance: the part after the @ in handles."""
         return urlsplit(self.base_url).netloc
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +69,7 @@ class Settings:
                 "FEDGROUPS_ALLOW_PRIVATE_PEERS", env.get("FEDGROUPS_ALLOW_PRIVATE_PEERS", "0")
             ),
             workers=_parse_count("FEDGROUPS_WORKERS", env.get("FEDGROUPS_WORKERS", "1")),
+            registrations=_parse_mode(env.get("FEDGROUPS_REGISTRATIONS", "open")),
         )
 
     def with_secret_key(self) -> Settings:
@@ -124,6 +132,15 @@ def _parse_bool(name: str, value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ConfigError(f"{name} must be 0 or 1, got {value!r}")
+
+
+def _parse_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in REGISTRATION_MODES:
+        raise ConfigError(
+            f"FEDGROUPS_REGISTRATIONS must be open, approval or closed, got {value!r}"
+        )
+    return mode
 
 
 def _parse_count(name: str, value: str) -> int:

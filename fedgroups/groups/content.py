@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Final
 
 import nh3
@@ -18,10 +19,10 @@ ALLOWED_ATTRIBUTES: Final = {"a": {"href", "class"}, "span": {"class"}, "ol": {"
 ALLOWED_SCHEMES: Final = {"http", "https", "mailto"}
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html_text: str) -> str:
     """Keep formatting and links; drop scripts, styles, event handlers and foreign schemes."""
     return nh3.clean(
-        html[:MAX_CONTENT_CHARS],
+        html_text[:MAX_CONTENT_CHARS],
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
@@ -37,6 +38,14 @@ _markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
 def render_markdown(text: str) -> str:
     """A member's Markdown as safe HTML: rendered, then sanitised like any peer's HTML."""
     return sanitize_html(_markdown.render(text[:MAX_MARKDOWN_CHARS]))
+
+
+def render_plain_paragraphs(text: str) -> str:
+    """Plain text (a bio) as escaped HTML paragraphs, line breaks kept."""
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return "".join(
+        "<p>" + html.escape(block).replace("\n", "<br>") + "</p>" for block in blocks if block
+    )
 
 
 def plain_text(text: str, limit: int) -> str:

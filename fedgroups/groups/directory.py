@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.nodeinfo import NodeStats
@@ -95,3 +95,14 @@ async def node_stats() -> NodeStats:
         local_comments=await local_posts.exclude(in_reply_to="").count(),
         group_count=await Group.filter(actor__gone_at=None).count(),
     )
+
+
+async def search_groups(query: str, limit: int = 100) -> list[Group]:
+    """Directory search by name, handle or description (case-insensitive substring)."""
+    query = " ".join(query.split())[:100]
+    if not query:
+        return await list_groups(limit)
+    matches = Group.filter(actor__gone_at=None).filter(
+        Q(name__icontains=query) | Q(slug__icontains=query) | Q(summary__icontains=query)
+    )
+    return await matches.order_by("-id").limit(limit).select_related("actor")

@@ -13,8 +13,8 @@ from fedgroups.models.outbox_activity import OutboxActivity
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
 from fedgroups.models.remote_post import RemoteGroupPost
-from fedgroups.models.subscription import GroupSubscription, GroupSubscriptionState
 from fedgroups.models.session import Session
+from fedgroups.models.subscription import GroupSubscription, GroupSubscriptionState
 from fedgroups.models.throttle import ThrottleHit
 
 __all__ = [

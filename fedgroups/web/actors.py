@@ -20,8 +20,9 @@ from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, ensure_instance_actor, 
 from fedgroups.groups.directory import find_group
 from fedgroups.models import ActorKind, Group
 from fedgroups.settings import Settings
+from fedgroups.web.group_pages import group_page
 from fedgroups.web.negotiation import ActivityJSONResponse, reader_headers, wants_activity_json
-from fedgroups.web.templating import render_page
+from fedgroups.web.people import profile_page
 from fedgroups.web.viewers import asker
 
 
@@ -58,7 +59,7 @@ async def group_actor(request: Request) -> Response:
     settings = _settings(request)
     group = await find_group(request.path_params["slug"])
     if not wants_activity_json(request):
-        return render_page(request, "groups/group.html", {"group": group, "settings": settings})
+        return await group_page(request, group)
     # The actor document is always public, members-only or not: peers need its key.
     document = render.render_group_actor(group_profile(settings, group))
     return ActivityJSONResponse(document, headers={"Vary": "Accept"})
@@ -173,6 +174,8 @@ async def person_actor(request: Request) -> Response:
     actor = await find_local_actor(settings, request.path_params["name"])
     if actor.kind != ActorKind.PERSON:
         raise NotFound("not a person")
+    if not wants_activity_json(request):
+        return await profile_page(request, actor)
     document = render.render_person_actor(
         render.ActorUrls.for_actor(actor.ap_id, settings.base_url),
         actor.username,

@@ -5,10 +5,13 @@ NotFound gives the same answer whether a thing never existed or is hidden from t
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from fedgroups.errors import Conflict, NotFound, ValidationError
+from fedgroups.web.forms import CsrfRejected, LoginRequired
 from fedgroups.web.negotiation import JSONResponse, reader_headers, wants_activity_json
 from fedgroups.web.templating import render_page
 
@@ -32,4 +35,21 @@ async def handle_known_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-exception_handlers = {kind: handle_known_error for kind in _STATUS}
+async def handle_csrf(request: Request, exc: Exception) -> Response:
+    """A form that did not come from our own page (T49): refused, nothing changed."""
+    context = {"status": 403, "message": "This form has expired or did not come from this site"}
+    return render_page(request, "errors/error.html", context, status_code=403)
+
+
+async def handle_login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path if request.method == "GET" else "/"
+    if request.url.query and request.method == "GET":
+        target = f"{target}?{request.url.query}"
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+exception_handlers = {
+    **{kind: handle_known_error for kind in _STATUS},
+    CsrfRejected: handle_csrf,
+    LoginRequired: handle_login_required,
+}

@@ -1,4 +1,4 @@
-"""Pages for people: the instance home with its group directory, and the about page."""
+"""Pages for people: the instance home with its group directory and search, and the about page."""
 
 from __future__ import annotations
 
@@ -6,17 +6,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedgroups.groups.directory import list_groups
+from fedgroups.groups.directory import search_groups
+from fedgroups.groups.instance import instance_profile
+from fedgroups.settings import Settings
 from fedgroups.web.templating import render_page
 
 
 async def home(request: Request) -> Response:
-    groups = await list_groups()
-    return render_page(request, "instance/home.html", {"groups": groups})
+    query = request.query_params.get("q", "")[:100]
+    settings: Settings = request.app.state.settings
+    context = {
+        "groups": await search_groups(query),
+        "query": query,
+        "profile": await instance_profile(),
+        "registrations": settings.registrations,
+    }
+    return render_page(request, "instance/home.html", context)
 
 
 async def about(request: Request) -> Response:
-    return render_page(request, "instance/about.html", {})
+    return render_page(request, "instance/about.html", {"profile": await instance_profile()})
 
 
 routes = [Route("/", home), Route("/about", about)]

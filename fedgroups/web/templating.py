@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from fedgroups.web.sessions import csrf_token
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+# T40: no inline scripts or styles, no framing, no forms posting elsewhere.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "private, no-cache",
+    "Vary": "Cookie, Accept",
+}
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo) -> Markup:
+    """A <time> in the reader's zone; the machine-readable value stays in UTC."""
+    if moment is None:
+        return Markup("")
+    utc = moment.astimezone(UTC)
+    shown = moment.astimezone(zone)
+    label = shown.strftime("%-d %b %Y, %H:%M") + " " + (shown.tzname() or "")
+    return Markup('<time datetime="{}">{}</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"), escape(label.strip())
+    )
 
 
 def build_environment(instance_name: str) -> Environment:
@@ -21,7 +51,16 @@ def build_environment(instance_name: str) -> Environment:
         lstrip_blocks=True,
     )
     environment.globals["instance_name"] = instance_name
+    environment.filters["local"] = local_time
     return environment
+
+
+def _reader_zone(request: Request) -> ZoneInfo:
+    account = getattr(request.state, "account", None)
+    try:
+        return ZoneInfo(account.time_zone if account is not None else "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def render_page(
@@ -29,5 +68,13 @@ def render_page(
 ) -> HTMLResponse:
     """Render one page. Pages get their data from the endpoint; templates run no queries."""
     environment: Environment = request.app.state.templates
-    html = environment.get_template(template).render(request=request, **context)
-    return HTMLResponse(html, status_code=status_code)
+    has_session = hasattr(request.state, "csrf_seed")
+    html = environment.get_template(template).render(
+        request=request,
+        account=getattr(request.state, "account", None),
+        csrf=csrf_token(request) if has_session else "",
+        tz=_reader_zone(request),
+        unread=getattr(request.state, "unread", 0),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

@@ -87,7 +87,7 @@ async def nodeinfo_document(request: Request) -> Response:
         version,
         __version__,
         await node_stats(),
-        open_registrations=False,
+        open_registrations=settings.registrations == "open",
         node_name=settings.domain,
     )
     response = JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})

@@ -139,7 +139,7 @@ async def test_nodeinfo_documents(
     assert ("repository" in body["software"]) is (version == "2.1")
     assert body["protocols"] == ["activitypub"]
     assert body["services"] == {"inbound": [], "outbound": []}
-    assert body["openRegistrations"] is False
+    assert body["openRegistrations"] is True  # FEDGROUPS_REGISTRATIONS defaults to open
     assert set(body["usage"]) == {"users", "localPosts", "localComments"}
     assert set(body["usage"]["users"]) == {"total", "activeMonth", "activeHalfyear"}
     assert body["metadata"]["groupCount"] == 2

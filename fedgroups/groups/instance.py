@@ -1,0 +1,28 @@
+"""The instance's own description and rules, shown on its home page and edited by admins."""
+
+from __future__ import annotations
+
+from fedgroups.errors import ValidationError
+from fedgroups.models import InstanceProfile
+
+MAX_DESCRIPTION = 5_000
+MAX_RULES = 10_000
+
+
+async def instance_profile() -> InstanceProfile:
+    """The single profile row; an empty one until an admin writes it."""
+    profile = await InstanceProfile.filter().order_by("id").first()
+    return profile if profile is not None else InstanceProfile(description="", rules="")
+
+
+async def update_instance_profile(description: str, rules: str) -> None:
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"Use at most {MAX_DESCRIPTION} characters.", field="description")
+    if len(rules) > MAX_RULES:
+        raise ValidationError(f"Use at most {MAX_RULES} characters.", field="rules")
+    profile = await InstanceProfile.filter().order_by("id").first()
+    if profile is None:
+        await InstanceProfile.create(description=description.strip(), rules=rules.strip())
+        return
+    profile.description, profile.rules = description.strip(), rules.strip()
+    await profile.save()

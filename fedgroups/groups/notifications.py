@@ -1,0 +1,107 @@
+"""Telling local members what concerns them: replies to their posts, mentions, decisions.
+
+Notices are only written for people who may read what they point at (T59: a mention is not a
+side door into a members-only group), and the page asks visibility again when showing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fedgroups.groups import visibility
+from fedgroups.models import Account, Actor, Group, Notification, NotificationKind, Post
+
+PAGE_SIZE = 50
+
+
+async def _account_of(actor_id: int) -> Account | None:
+    return await Account.get_or_none(actor_id=actor_id, actor__is_local=True)
+
+
+async def notify_post(group: Group, post: Post, mentioned_ap_ids: frozenset[str]) -> None:
+    """A stored post: tell the author of the parent (reply) and local people it mentions."""
+    told: set[int] = {post.author_id}  # type: ignore[attr-defined]  # never yourself
+    if post.in_reply_to:
+        parent = await Post.get_or_none(ap_id=post.in_reply_to, group=group, deleted_at=None)
+        if parent is not None:
+            await _tell(group, post, parent.author_id, NotificationKind.REPLY, told)  # type: ignore[attr-defined]
+    if mentioned_ap_ids:
+        local = await Actor.filter(ap_id__in=sorted(mentioned_ap_ids), is_local=True)
+        for actor in local:
+            await _tell(group, post, actor.id, NotificationKind.MENTION, told)
+
+
+async def _tell(
+    group: Group, post: Post, actor_id: int, kind: NotificationKind, told: set[int]
+) -> None:
+    if actor_id in told:
+        return
+    told.add(actor_id)
+    account = await _account_of(actor_id)
+    if account is None:
+        return
+    reader = await Actor.get(id=actor_id)
+    if not await visibility.can_read_content(group, reader):
+        return
+    await Notification.create(
+        account=account,
+        kind=kind,
+        actor_id=post.author_id,  # type: ignore[attr-defined]
+        group=group,
+        post=post,
+    )
+
+
+async def notify_decision(group: Group, member: Actor, *, approved: bool) -> None:
+    """A moderator decided on a local person's request to join."""
+    account = await _account_of(member.id)
+    if account is None:
+        return
+    kind = NotificationKind.APPROVED if approved else NotificationKind.REJECTED
+    await Notification.create(account=account, kind=kind, group=group)
+
+
+async def notify_join_request(group: Group, requester: Actor, moderators: list[Actor]) -> None:
+    """Someone asks to join a members-only group: its local moderators are told."""
+    for moderator in moderators:
+        account = await _account_of(moderator.id)
+        if account is not None:
+            await Notification.create(
+                account=account, kind=NotificationKind.JOIN_REQUEST, actor=requester, group=group
+            )
+
+
+@dataclass(frozen=True)
+class Notice:
+    notification: Notification
+    post: Post | None  # None when the reader may no longer see it
+
+
+async def notices_for(account: Account) -> list[Notice]:
+    """The account's latest notifications, each post checked against visibility again."""
+    rows = (
+        await Notification.filter(account=account)
+        .order_by("-id")
+        .limit(PAGE_SIZE)
+        .select_related("actor", "group", "group__actor", "post")
+    )
+    notices = []
+    for row in rows:
+        post = row.post
+        if post is not None and (
+            post.deleted_at is not None
+            or row.group is None
+            or not await visibility.can_read_content(row.group, account.actor)
+        ):
+            post = None
+        notices.append(Notice(notification=row, post=post))
+    return notices
+
+
+async def unread_count(account: Account) -> int:
+    return await Notification.filter(account=account, read_at=None).count()
+
+
+async def mark_all_read(account: Account) -> None:
+    await Notification.filter(account=account, read_at=None).update(read_at=datetime.now(UTC))

@@ -1,0 +1,81 @@
+"""Local members writing in groups hosted here: a new thread, or a reply in one.
+
+The post is stored and announced by the group to its members on other servers exactly like
+a post that arrived over federation (`posting.announce`), in one transaction with the
+deliveries (T78). The author's Create is kept so FEP-1b12 peers can be given it whole.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from fedgroups.activitypub.person_activities import NoteFields, render_create
+from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups.content import plain_text, render_markdown
+from fedgroups.groups.membership import is_member
+from fedgroups.groups.notifications import notify_post
+from fedgroups.groups.posting import announce, thread_root_of
+from fedgroups.models import Actor, Group, Post
+
+MAX_BODY = 10_000
+MAX_WARNING = 200
+_MENTION = re.compile(r"(?<![\w@/])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)\b", re.IGNORECASE)
+
+
+async def _mentioned_locals(markdown: str, group: Group) -> list[Actor]:
+    """Local people named with @name in the text (at most 20), for tags and notifications."""
+    names = {name.lower() for name in _MENTION.findall(markdown)[:20]}
+    names.discard(group.actor.username.lower())
+    if not names:
+        return []
+    keys = [f"{name}@{group.actor.domain}" for name in names]
+    return await Actor.filter(handle_key__in=keys, is_local=True, gone_at=None)
+
+
+def check_post_fields(body: str, warning: str) -> None:
+    if not body.strip():
+        raise ValidationError("Write something to post.", field="body")
+    if len(body) > MAX_BODY:
+        raise ValidationError(f"Keep posts under {MAX_BODY} characters.", field="body")
+    if len(warning) > MAX_WARNING:
+        raise ValidationError(f"Use at most {MAX_WARNING} characters.", field="summary")
+
+
+async def write_post(
+    group: Group, author: Actor, body: str, *, summary: str = "", in_reply_to: str = ""
+) -> Post:
+    """`author` (a local member) posts `body` (Markdown) in `group`, optionally behind a warning."""
+    check_post_fields(body, summary)
+    if not await is_member(group, author):
+        raise ValidationError("Join the group to post in it.", field="form")
+    root = None
+    if in_reply_to:
+        root = await thread_root_of(group, in_reply_to)
+        if root is None:
+            raise NotFound("no such post")
+    content = render_markdown(body)
+    warning = plain_text(summary.strip(), MAX_WARNING)
+    mentioned = await _mentioned_locals(body, group)
+    now = datetime.now(UTC)
+    note_id = f"{author.ap_id}/posts/{secrets.token_urlsafe(12)}"
+    is_public = not group.is_private
+    note = NoteFields(
+        ap_id=note_id, author_id=author.ap_id, author_followers=f"{author.ap_id}/followers",
+        group_id=group.actor.ap_id, group_handle=group.actor.handle, content_html=content,
+        source=body, summary=warning, in_reply_to=in_reply_to, is_public=is_public,
+        published=now,
+    )  # fmt: skip
+    async with in_transaction():
+        post = await Post.create(
+            ap_id=note_id, group=group, author=author, publisher=author, object_type="Note",
+            in_reply_to=in_reply_to, thread_root=root or "", summary=warning, content=content,
+            url=note_id, is_public=is_public, published_at=now,
+            create_activity=render_create(note),
+        )  # fmt: skip
+        await announce(group, post)
+        await notify_post(group, post, frozenset(actor.ap_id for actor in mentioned))
+    return post

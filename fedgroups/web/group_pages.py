@@ -1,0 +1,125 @@
+"""A group's pages for people: the group itself, joining and leaving, starting a group, and
+moderators' join requests. Every read asks `groups/visibility.py` first."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedgroups.errors import Conflict, NotFound, ValidationError
+from fedgroups.groups import threads, visibility
+from fedgroups.groups.directory import find_group
+from fedgroups.groups.joining import join_group, leave, membership_of
+from fedgroups.groups.stewardship import (
+    GroupForm,
+    decide_request,
+    is_moderator,
+    pending_requests,
+    start_group,
+)
+from fedgroups.models import Group, MembershipState
+from fedgroups.settings import Settings
+from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
+from fedgroups.web.templating import render_page
+
+
+def page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 0 < int(raw) <= 10_000:
+        raise NotFound("no such page")
+    return int(raw)
+
+
+async def group_page(request: Request, group: Group) -> Response:
+    """About, rules, moderators, pinned posts and threads (members only when members-only)."""
+    viewer = request.state.viewer
+    account = request.state.account
+    can_read = await visibility.can_read_content(group, viewer)
+    membership = await membership_of(group, viewer)
+    context = {
+        "group": group,
+        "can_read": can_read,
+        "membership": membership,
+        "is_member": membership is not None and membership.state == MembershipState.APPROVED,
+        "is_moderator": await is_moderator(group, account),
+        "moderators": await threads.moderators(group),
+        "pinned": await threads.pinned_posts(group) if can_read else [],
+        "threads": await threads.thread_page(group, page_number(request)) if can_read else None,
+    }
+    return render_page(request, "groups/group.html", context)
+
+
+async def join(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    account = current_account(request)
+    context = {"group": group}
+    if request.method == "GET":
+        return form_page(request, "groups/join.html", context)
+    form = await read_form(request)
+    answers = [field(form, f"answer{i}", 1000) for i in range(len(group.join_questions or []))]
+    try:
+        await join_group(group, account.actor, answers)
+    except ValidationError as exc:
+        values = {f"answer{i}": answer for i, answer in enumerate(answers)}
+        return form_page(
+            request, "groups/join.html", context, errors={exc.field or "form": str(exc)},
+            values=values,
+        )  # fmt: skip
+    return redirect(f"/g/{group.slug}")
+
+
+async def leave_page(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    account = current_account(request)
+    await read_form(request)
+    await leave(group, account.actor)
+    return redirect(f"/g/{group.slug}")
+
+
+async def new_group(request: Request) -> Response:
+    account = current_account(request)
+    if request.method == "GET":
+        return form_page(request, "groups/new.html", {})
+    form = await read_form(request)
+    data = GroupForm(
+        slug=field(form, "slug", 64).strip(), name=field(form, "name", 300).strip(),
+        summary=field(form, "summary", 3000), rules=field(form, "rules", 6000),
+        questions=field(form, "questions", 3000), is_private=field(form, "private") == "1",
+    )  # fmt: skip
+    settings: Settings = request.app.state.settings
+    try:
+        group = await start_group(settings, account, data)
+    except ValidationError as exc:
+        error = {exc.field or "form": str(exc)}
+    except Conflict:
+        error = {"slug": "That name is taken. Please choose another."}
+    else:
+        return redirect(f"/g/{group.slug}")
+    values = {key: str(value) for key, value in vars(data).items()}
+    values["private"] = "1" if data.is_private else ""
+    return form_page(request, "groups/new.html", {}, errors=error, values=values)
+
+
+async def requests_page(request: Request) -> Response:
+    group = await find_group(request.path_params["slug"])
+    account = current_account(request)
+    if not await is_moderator(group, account):
+        raise NotFound("hidden")
+    if request.method == "POST":
+        form = await read_form(request)
+        raw_id = field(form, "membership", 20)
+        if not raw_id.isdigit():
+            raise NotFound("no such request")
+        await decide_request(group, int(raw_id), approve=field(form, "decision") == "approve")
+        return redirect(f"/g/{group.slug}/requests")
+    context = {"group": group, "requests": await pending_requests(group)}
+    return render_page(request, "groups/requests.html", context)
+
+
+routes = [
+    Route("/groups/new", new_group, methods=["GET", "POST"]),
+    Route("/g/{slug}/join", join, methods=["GET", "POST"]),
+    Route("/g/{slug}/leave", leave_page, methods=["POST"]),
+    Route("/g/{slug}/requests", requests_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,86 @@
+"""Thread pages and the forms to write: a new thread, or a reply. Markdown in, with an
+optional content warning that keeps the body collapsed until the reader opens it."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups import threads, visibility
+from fedgroups.groups.directory import find_group
+from fedgroups.groups.membership import is_member
+from fedgroups.groups.writing import write_post
+from fedgroups.models import Group, Post
+from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
+from fedgroups.web.templating import render_page
+
+
+async def _readable_group(request: Request) -> Group:
+    """The group in the path, if the viewer may read its posts; NotFound otherwise (T54)."""
+    group = await find_group(request.path_params["slug"])
+    if not await visibility.can_read_content(group, request.state.viewer):
+        raise NotFound("hidden")
+    return group
+
+
+async def _post_in(group: Group, request: Request) -> Post:
+    raw = request.path_params["post_id"]
+    return await threads.find_post(group, raw)
+
+
+def _post_link(group: Group, post: Post) -> str:
+    return f"/g/{group.slug}/posts/{post.id}"
+
+
+async def thread(request: Request) -> Response:
+    group = await _readable_group(request)
+    post = await _post_in(group, request)
+    viewer = request.state.viewer
+    context = {
+        "group": group,
+        "focus": post,
+        "tree": await threads.thread_tree(group, post),
+        "can_post": viewer is not None and await is_member(group, viewer),
+    }
+    return render_page(request, "posts/thread.html", context)
+
+
+async def _compose(request: Request, group: Group, parent: Post | None) -> Response:
+    account = current_account(request)
+    context = {"group": group, "parent": parent}
+    if not await is_member(group, account.actor):
+        return render_page(request, "posts/not_member.html", context, status_code=403)
+    if request.method == "GET":
+        return form_page(request, "posts/compose.html", context)
+    form = await read_form(request)
+    values = {"body": field(form, "body", 20_000), "summary": field(form, "summary", 500)}
+    try:
+        post = await write_post(
+            group, account.actor, values["body"], summary=values["summary"],
+            in_reply_to=parent.ap_id if parent else "",
+        )  # fmt: skip
+    except ValidationError as exc:
+        errors = {exc.field or "form": str(exc)}
+        return form_page(request, "posts/compose.html", context, errors=errors, values=values)
+    target = _post_link(group, parent or post)
+    return redirect(f"{target}#p{post.id}")
+
+
+async def compose(request: Request) -> Response:
+    group = await _readable_group(request)
+    return await _compose(request, group, None)
+
+
+async def reply(request: Request) -> Response:
+    group = await _readable_group(request)
+    parent = await _post_in(group, request)
+    return await _compose(request, group, parent)
+
+
+routes = [
+    Route("/g/{slug}/compose", compose, methods=["GET", "POST"]),
+    Route("/g/{slug}/posts/{post_id:int}", thread),
+    Route("/g/{slug}/posts/{post_id:int}/reply", reply, methods=["GET", "POST"]),
+]
