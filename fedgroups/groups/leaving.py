@@ -1,4 +1,4 @@
-"""Deleting an account: the person's posts and memberships go, and peers are told (Delete).
+"""Deleting a local account: its posts and memberships go, and peers are told (Delete).
 
 The actor row stays as a tombstone, so the name cannot be taken by someone else and the
 Delete can still be signed with its key while it is being delivered.
@@ -6,16 +6,15 @@ Delete can still be signed with its key while it is being delivered.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from tortoise.transactions import in_transaction
 
-from fedgroups.activitypub.activities import render_delete_actor
+from fedgroups.activitypub.activities import render_delete
 from fedgroups.errors import ValidationError
 from fedgroups.groups.accounts import password_matches
+from fedgroups.groups.departures import account_deleted
 from fedgroups.groups.membership import approved_members
 from fedgroups.groups.outbox import new_activity_id, publish
-from fedgroups.models import Account, Actor, Group, Membership, MembershipState, Post, Session
+from fedgroups.models import Account, Actor, Group, MembershipState, Session
 from fedgroups.settings import Settings
 
 
@@ -34,22 +33,19 @@ async def _peers_who_know(person: Actor) -> list[Actor]:
 
 
 async def delete_account(settings: Settings, account: Account, password: str) -> None:
-    """Delete `account` after checking its password; federates a Delete of its actor."""
+    """Delete `account` after checking its password; federates a Delete of its actor.
+
+    Each group also withdraws its boosts of the person's posts (`departures.account_deleted`).
+    """
     if not password_matches(account.password_hash, password):
         raise ValidationError("That is not your password.", field="delete_password")
     person: Actor = account.actor
-    now = datetime.now(UTC)
     recipients = await _peers_who_know(person)
-    activity = render_delete_actor(person.ap_id, new_activity_id(person))
+    activity = render_delete(person.ap_id, new_activity_id(person), person.ap_id)
     async with in_transaction():
         await publish(person, activity, recipients, object_ap_id=person.ap_id, is_public=True)
-        await Post.filter(author=person, deleted_at=None).update(
-            deleted_at=now, content="", summary=""
-        )
-        await Membership.filter(actor=person).delete()
+        await account_deleted(person)
         await Session.filter(account=account).delete()
-        person.gone_at = now
-        person.display_name = ""
-        person.summary = ""
-        await person.save(update_fields=["gone_at", "display_name", "summary"])
+        person.display_name = person.summary = ""
+        await person.save(update_fields=["display_name", "summary"])
         await account.delete()

@@ -15,10 +15,11 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.person_activities import NoteFields, render_create
 from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups.announcing import announce
 from fedgroups.groups.content import plain_text, render_markdown
 from fedgroups.groups.membership import is_member
 from fedgroups.groups.notifications import notify_post
-from fedgroups.groups.posting import announce, thread_root_of
+from fedgroups.groups.posting import thread_root_of
 from fedgroups.models import Actor, Group, Post
 
 MAX_BODY = 10_000
