@@ -27,13 +27,15 @@ def _chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: while sync Playwright runs, asyncio sees a running loop in this thread, which
+# would break the asyncio tests collected after the browser tier.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=_chromium_path(), headless=True)
     try:
