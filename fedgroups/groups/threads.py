@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise.functions import Count, Max
+from tortoise.functions import Count
 
 from fedgroups.errors import NotFound
 from fedgroups.models import Actor, Group, MembershipRole, MembershipState, Post
@@ -39,26 +39,56 @@ class ThreadPage:
     has_next: bool
 
 
+SCAN_BATCH = 200
+
+
+async def _active_thread_keys(group: Group, wanted: int) -> list[tuple[str, datetime]]:
+    """The first `wanted` threads by last activity, with that moment.
+
+    Walks the group's posts newest first (the (group, published_at) index) and keeps each
+    thread the first time one of its posts appears: that post is the thread's latest.
+    """
+    seen: dict[str, datetime] = {}
+    offset = 0
+    while len(seen) < wanted:
+        rows = (
+            await Post.filter(group=group, deleted_at=None)
+            .order_by("-published_at", "-id")
+            .offset(offset)
+            .limit(SCAN_BATCH)
+            .values_list("ap_id", "thread_root", "published_at")
+        )
+        for ap_id, root, published_at in rows:
+            seen.setdefault(str(root or ap_id), published_at)
+        if len(rows) < SCAN_BATCH:
+            break
+        offset += SCAN_BATCH
+    return list(seen.items())[:wanted]
+
+
 async def thread_page(group: Group, page: int) -> ThreadPage:
     """One page of the group's threads, the most recently active first."""
-    roots = await Post.filter(group=group, thread_root="", deleted_at=None).select_related("author")
-    activity = (
-        await Post.filter(group=group, deleted_at=None)
-        .exclude(thread_root="")
-        .annotate(last=Max("published_at"), replies=Count("id"))
-        .group_by("thread_root")
-        .values("thread_root", "last", "replies")
-    )
-    by_root = {row["thread_root"]: row for row in activity}
-    summaries = []
-    for root in roots:
-        row = by_root.get(root.ap_id)
-        last = max(root.published_at, row["last"]) if row and row["last"] else root.published_at
-        summaries.append(ThreadSummary(root, row["replies"] if row else 0, last))
-    summaries.sort(key=lambda summary: (summary.last_activity_at, summary.root.id), reverse=True)
     start = (page - 1) * THREADS_PER_PAGE
-    chosen = summaries[start : start + THREADS_PER_PAGE]
-    return ThreadPage(chosen, page, has_next=len(summaries) > start + THREADS_PER_PAGE)
+    keys = await _active_thread_keys(group, start + THREADS_PER_PAGE + 1)
+    chosen = keys[start : start + THREADS_PER_PAGE]
+    roots = {
+        post.ap_id: post
+        for post in await Post.filter(
+            group=group, deleted_at=None, ap_id__in=[key for key, _ in chosen]
+        ).select_related("author")
+    }
+    counts = dict(
+        await Post.filter(group=group, deleted_at=None, thread_root__in=list(roots))
+        .annotate(replies=Count("id"))
+        .group_by("thread_root")
+        .values_list("thread_root", "replies")
+    )
+    threads = [
+        ThreadSummary(roots[key], int(counts.get(key, 0)), last)
+        for key, last in chosen
+        if key in roots
+    ]
+    return ThreadPage(threads, page, has_next=len(keys) > start + THREADS_PER_PAGE)
 
 
 async def pinned_posts(group: Group) -> list[Post]:

@@ -26,7 +26,7 @@ from fedgroups.web.templating import render_page
 
 def page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 0 < int(raw) <= 10_000:
+    if not raw.isdigit() or not 0 < int(raw) <= 500:  # deep pages cost a longer scan
         raise NotFound("no such page")
     return int(raw)
 

@@ -154,3 +154,22 @@ async def test_threads_are_newest_active_first(
     await post_form(client, f"/g/recovery/posts/{first.id}/reply", None, {"body": "bump"})
     page = (await client.get("/g/recovery")).text
     assert page.index("first thread") < page.index("second thread")
+
+
+async def test_threads_come_in_pages(client: httpx.AsyncClient, settings: Settings) -> None:
+    from fedgroups.groups.writing import write_post
+    from fedgroups.models import Actor
+
+    await make_account(settings, "lena")
+    group = await make_group(settings, "recovery")
+    lena = await Actor.get(username="lena")
+    await Membership.create(group=group, actor=lena, state=MembershipState.APPROVED)
+    posts = [await write_post(group, lena, f"thread number {n:02d}") for n in range(23)]
+    await write_post(group, lena, "a reply", in_reply_to=posts[0].ap_id)
+    first = (await client.get("/g/recovery")).text
+    assert first.index("thread number 00") < first.index("thread number 22")
+    assert "thread number 02" not in first and 'rel="next"' in first
+    second = (await client.get("/g/recovery", params={"page": "2"})).text
+    assert "thread number 02" in second and "thread number 01" in second
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert (await client.get("/g/recovery", params={"page": "0"})).status_code == 404
