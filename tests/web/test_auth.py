@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from fedgroups.app import create_app
 from fedgroups.db import bind_context
 from fedgroups.models import Account, AccountState, Session
 from fedgroups.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import make_account
+from tests.factories import make_account, make_group
 from tests.web.browsing import PASSWORD, csrf_of, log_in, post_form, sign_up
 
 SESSION = "__Host-fedgroups_session"
@@ -178,3 +180,38 @@ async def test_pages_send_security_headers(client: httpx.AsyncClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "unsafe-inline" not in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_every_form_route_refuses_posts_without_a_token(
+    app: Starlette, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """T49: enumerated from the router, so a new form route without the check fails here."""
+    from fedgroups.models import Membership, MembershipState, Post
+
+    await make_account(settings, "maria", admin=True)
+    group = await make_group(settings, "recovery", owner="maria")
+    await log_in(client, "maria")
+    await post_form(client, "/g/recovery/compose", None, {"body": "hello"})
+    post = await Post.get()
+    before = (
+        await Membership.filter(state=MembershipState.APPROVED).count(),
+        await Post.all().count(),
+    )
+    params = {"slug": group.slug, "post_id": str(post.id)}
+    checked = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "")
+        if "POST" not in methods or path.endswith("inbox"):
+            continue  # inboxes take signed activities from servers, not forms
+        url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: params[m.group(1)], path)
+        response = await client.post(url, data={"body": "x", "display_name": "pwned"})
+        assert response.status_code == 403, url
+        checked.append(url)
+    assert len(checked) >= 12
+    after = (
+        await Membership.filter(state=MembershipState.APPROVED).count(),
+        await Post.all().count(),
+    )
+    assert before == after
+    assert "Log out" in (await client.get("/")).text  # not even logged out
