@@ -26,6 +26,7 @@ async def open_session(account: Account) -> str:
     """A fresh session for `account`; returns the token for the cookie (T46: always new)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
+    await Session.filter(expires_at__lt=now).delete()  # housekeeping: logins are rare enough
     await Session.create(
         token_hash=_digest(token),
         account=account,
