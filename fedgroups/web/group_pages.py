@@ -43,7 +43,9 @@ async def group_page(request: Request, group: Group) -> Response:
         "membership": membership,
         "is_member": membership is not None and membership.state == MembershipState.APPROVED,
         "is_moderator": await is_moderator(group, account),
-        "moderators": await threads.moderators(group),
+        "moderators": await threads.moderators(group)
+        if await visibility.can_list_moderators(group, viewer)
+        else None,
         "pinned": await threads.pinned_posts(group) if can_read else [],
         "threads": await threads.thread_page(group, page_number(request)) if can_read else None,
     }

@@ -31,7 +31,7 @@ async def _post_in(group: Group, request: Request) -> Post:
 
 
 def _post_link(group: Group, post: Post) -> str:
-    return f"/g/{group.slug}/posts/{post.id}"
+    return f"/g/{group.slug}/t/{post.id}"
 
 
 async def thread(request: Request) -> Response:
@@ -81,6 +81,6 @@ async def reply(request: Request) -> Response:
 
 routes = [
     Route("/g/{slug}/compose", compose, methods=["GET", "POST"]),
-    Route("/g/{slug}/posts/{post_id:int}", thread),
-    Route("/g/{slug}/posts/{post_id:int}/reply", reply, methods=["GET", "POST"]),
+    Route("/g/{slug}/t/{post_id:int}", thread),
+    Route("/g/{slug}/t/{post_id:int}/reply", reply, methods=["GET", "POST"]),
 ]

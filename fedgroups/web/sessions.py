@@ -91,8 +91,10 @@ class BrowserSessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if not headers.get("content-type", "").startswith("text/html"):
-                    await send(message)  # only pages carry forms
+                is_page = headers.get("content-type", "").startswith("text/html")
+                if not is_page or message["status"] != 200:
+                    # Only pages carry forms; error pages stay byte-identical (T54).
+                    await send(message)
                     return
                 headers.append(
                     "set-cookie", cookie_header(settings, presession_name, new_seed, max_age=None)

@@ -52,14 +52,14 @@ async def test_a_member_joins_posts_behind_a_warning_and_gets_a_reply(
         await log_in(ben, "ben")
         await post_form(ben, "/g/recovery", "/g/recovery/join", {})
         reply = await post_form(
-            ben, f"/g/recovery/posts/{post.id}/reply", None, {"body": "Thank you @lena"}
+            ben, f"/g/recovery/t/{post.id}/reply", None, {"body": "Thank you @lena"}
         )
         assert reply.status_code == 303
     notices = await Notification.filter(account__actor__username="lena").values_list(
         "kind", flat=True
     )
     assert list(notices) == ["reply"]  # a reply that also mentions is told once
-    thread = await client.get(f"/g/recovery/posts/{post.id}")
+    thread = await client.get(f"/g/recovery/t/{post.id}")
     assert re.search(r'class="replies">\s*<li id="p\d+">', thread.text)
     assert "Thank you" in thread.text
     page = await client.get("/notifications")
@@ -104,9 +104,11 @@ async def test_private_group_asks_questions_and_hides_posts_until_approved(
     await post_form(client, "/g/grief/compose", None, {"body": "members only words"})
     post = await Post.get()
     async with new_client(client, settings) as sam:
-        assert "members only words" not in (await sam.get("/g/grief")).text
-        hidden = await sam.get(f"/g/grief/posts/{post.id}")
-        missing = await sam.get("/g/grief/posts/999999")
+        outside = (await sam.get("/g/grief")).text
+        assert "members only words" not in outside
+        assert "/u/owner" not in outside  # T66: not even who moderates it
+        hidden = await sam.get(f"/g/grief/t/{post.id}")
+        missing = await sam.get("/g/grief/t/999999")
         assert hidden.status_code == missing.status_code == 404
         assert hidden.text == missing.text
         await log_in(sam, "sam")
@@ -118,7 +120,7 @@ async def test_private_group_asks_questions_and_hides_posts_until_approved(
         asked = await post_form(sam, "/g/grief/join", None, {"answer0": "loss", "answer1": "yes"})
         assert asked.status_code == 303
         assert "waiting for a moderator" in (await sam.get("/g/grief")).text
-        assert (await sam.get(f"/g/grief/posts/{post.id}")).status_code == 404
+        assert (await sam.get(f"/g/grief/t/{post.id}")).status_code == 404
         assert (await sam.get("/g/grief/requests")).status_code == 404
 
         requests = await client.get("/g/grief/requests")
@@ -128,7 +130,7 @@ async def test_private_group_asks_questions_and_hides_posts_until_approved(
             client, "/g/grief/requests", None,
             {"membership": str(membership.id), "decision": "approve"},
         )  # fmt: skip
-        assert "members only words" in (await sam.get(f"/g/grief/posts/{post.id}")).text
+        assert "members only words" in (await sam.get(f"/g/grief/t/{post.id}")).text
         assert "was approved" in (await sam.get("/notifications")).text
 
 
@@ -151,7 +153,7 @@ async def test_threads_are_newest_active_first(
     first = await Post.get(content__contains="first thread")
     page = (await client.get("/g/recovery")).text
     assert page.index("second thread") < page.index("first thread")
-    await post_form(client, f"/g/recovery/posts/{first.id}/reply", None, {"body": "bump"})
+    await post_form(client, f"/g/recovery/t/{first.id}/reply", None, {"body": "bump"})
     page = (await client.get("/g/recovery")).text
     assert page.index("first thread") < page.index("second thread")
 
