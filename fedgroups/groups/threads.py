@@ -1,25 +1,31 @@
 """Reading a group: its threads newest-active first, one thread as a tree, pinned posts.
 
-Callers ask `visibility` first; these functions only shape what may be shown.
+The same shapes serve groups hosted here (`Post`) and groups on other servers that local
+people follow (their carried posts share Post's field names): callers pass the live posts of
+one group as a queryset. Callers ask `visibility` first; this module only shapes what is shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from fedgroups.errors import NotFound
 from fedgroups.models import Actor, Group, MembershipRole, MembershipState, Post
 
 THREADS_PER_PAGE = 20
 MAX_THREAD_POSTS = 500
+SCAN_BATCH = 200
+Scope = QuerySet[Any]  # the live (not deleted) posts of one group
 
 
 @dataclass(frozen=True)
 class ThreadSummary:
-    root: Post
+    root: Any
     replies: int
     last_activity_at: datetime
 
@@ -28,7 +34,7 @@ class ThreadSummary:
 class Node:
     """A post in a thread with the replies to it, in the order they were written."""
 
-    post: Post
+    post: Any
     children: list[Node] = field(default_factory=list)
 
 
@@ -39,10 +45,11 @@ class ThreadPage:
     has_next: bool
 
 
-SCAN_BATCH = 200
+def group_scope(group: Group) -> Scope:
+    return Post.filter(group=group, deleted_at=None)
 
 
-async def _active_thread_keys(group: Group, wanted: int) -> list[tuple[str, datetime]]:
+async def _active_thread_keys(scope: Scope, wanted: int) -> list[tuple[str, datetime]]:
     """The first `wanted` threads by last activity, with that moment.
 
     Walks the group's posts newest first (the (group, published_at) index) and keeps each
@@ -52,8 +59,7 @@ async def _active_thread_keys(group: Group, wanted: int) -> list[tuple[str, date
     offset = 0
     while len(seen) < wanted:
         rows = (
-            await Post.filter(group=group, deleted_at=None)
-            .order_by("-published_at", "-id")
+            await scope.order_by("-published_at", "-id")
             .offset(offset)
             .limit(SCAN_BATCH)
             .values_list("ap_id", "thread_root", "published_at")
@@ -66,19 +72,19 @@ async def _active_thread_keys(group: Group, wanted: int) -> list[tuple[str, date
     return list(seen.items())[:wanted]
 
 
-async def thread_page(group: Group, page: int) -> ThreadPage:
+async def thread_page(scope: Scope, page: int) -> ThreadPage:
     """One page of the group's threads, the most recently active first."""
     start = (page - 1) * THREADS_PER_PAGE
-    keys = await _active_thread_keys(group, start + THREADS_PER_PAGE + 1)
+    keys = await _active_thread_keys(scope, start + THREADS_PER_PAGE + 1)
     chosen = keys[start : start + THREADS_PER_PAGE]
     roots = {
         post.ap_id: post
-        for post in await Post.filter(
-            group=group, deleted_at=None, ap_id__in=[key for key, _ in chosen]
-        ).select_related("author")
+        for post in await scope.filter(ap_id__in=[key for key, _ in chosen]).select_related(
+            "author"
+        )
     }
     counts = dict(
-        await Post.filter(group=group, deleted_at=None, thread_root__in=list(roots))
+        await scope.filter(thread_root__in=list(roots))
         .annotate(replies=Count("id"))
         .group_by("thread_root")
         .values_list("thread_root", "replies")
@@ -93,7 +99,8 @@ async def thread_page(group: Group, page: int) -> ThreadPage:
 
 async def pinned_posts(group: Group) -> list[Post]:
     return (
-        await Post.filter(group=group, is_pinned=True, deleted_at=None)
+        await group_scope(group)
+        .filter(is_pinned=True)
         .order_by("-published_at")
         .select_related("author")
     )
@@ -109,21 +116,23 @@ async def moderators(group: Group) -> list[Actor]:
     )
 
 
-async def find_post(group: Group, post_id: int) -> Post:
-    post = await Post.get_or_none(id=post_id, group=group, deleted_at=None).select_related("author")
+async def find_post(scope: Scope, post_id: int) -> Any:
+    post = await scope.filter(id=post_id).select_related("author").first()
     if post is None:
         raise NotFound("no such post")
     return post
 
 
-async def thread_tree(group: Group, post: Post) -> Node:
+async def thread_tree(scope: Scope, post: Any) -> Node:
     """The whole thread `post` belongs to, as a tree from its root."""
     root_id = post.thread_root or post.ap_id
-    posts = await Post.filter(group=group, deleted_at=None, ap_id=root_id).select_related(
-        "author"
-    ) + await Post.filter(group=group, deleted_at=None, thread_root=root_id).order_by(
-        "published_at", "id"
-    ).limit(MAX_THREAD_POSTS).select_related("author")
+    posts = list(
+        await scope.filter(ap_id=root_id).select_related("author")
+        + await scope.filter(thread_root=root_id)
+        .order_by("published_at", "id")
+        .limit(MAX_THREAD_POSTS)
+        .select_related("author")
+    )
     if not posts or posts[0].ap_id != root_id:
         raise NotFound("no such thread")
     nodes = {item.ap_id: Node(item) for item in posts}

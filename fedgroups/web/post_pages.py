@@ -27,7 +27,7 @@ async def _readable_group(request: Request) -> Group:
 
 async def _post_in(group: Group, request: Request) -> Post:
     raw = request.path_params["post_id"]
-    return await threads.find_post(group, raw)
+    return await threads.find_post(threads.group_scope(group), raw)
 
 
 def _post_link(group: Group, post: Post) -> str:
@@ -41,7 +41,7 @@ async def thread(request: Request) -> Response:
     context = {
         "group": group,
         "focus": post,
-        "tree": await threads.thread_tree(group, post),
+        "tree": await threads.thread_tree(threads.group_scope(group), post),
         "can_post": viewer is not None and await is_member(group, viewer),
     }
     return render_page(request, "posts/thread.html", context)
