@@ -15,11 +15,13 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.person_activities import NoteFields, render_create
 from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups import visibility
 from fedgroups.groups.announcing import announce
 from fedgroups.groups.content import plain_text, render_markdown
 from fedgroups.groups.membership import is_member
 from fedgroups.groups.notifications import notify_post
 from fedgroups.groups.posting import thread_root_of
+from fedgroups.groups.visibility import Viewer
 from fedgroups.models import Actor, Group, Post
 
 MAX_BODY = 10_000
@@ -79,4 +81,24 @@ async def write_post(
         )  # fmt: skip
         await announce(group, post)
         await notify_post(group, post, frozenset(actor.ap_id for actor in mentioned))
+    return post
+
+
+def note_of(post: Post, author: Actor, group: Group) -> NoteFields:
+    """The Note a local member's post in a group here is, as peers fetch it at its id."""
+    return NoteFields(
+        ap_id=post.ap_id, author_id=author.ap_id, author_followers=f"{author.ap_id}/followers",
+        group_id=group.actor.ap_id, group_handle=group.actor.handle, content_html=post.content,
+        source="", summary=post.summary, in_reply_to=post.in_reply_to, is_public=post.is_public,
+        published=post.published_at, updated=post.updated_at,
+    )  # fmt: skip
+
+
+async def readable_local_post(person: Actor, key: str, viewer: Viewer) -> Post:
+    """The post at `/u/NAME/posts/KEY` written in a group here, if `viewer` may read it."""
+    post = await Post.get_or_none(
+        ap_id=f"{person.ap_id}/posts/{key}", author=person, publisher=person, deleted_at=None
+    ).select_related("group__actor")
+    if post is None or not await visibility.can_read_content(post.group, viewer):
+        raise NotFound("no such post")
     return post

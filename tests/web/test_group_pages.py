@@ -7,7 +7,15 @@ import re
 import httpx
 from starlette.applications import Starlette
 
-from fedgroups.models import Membership, MembershipState, Notification, OutboxActivity, Post
+from fedgroups.models import (
+    Actor,
+    Group,
+    Membership,
+    MembershipState,
+    Notification,
+    OutboxActivity,
+    Post,
+)
 from fedgroups.settings import Settings
 from tests.factories import make_account, make_group, make_remote_actor
 from tests.web.browsing import log_in, post_form
@@ -160,7 +168,6 @@ async def test_threads_are_newest_active_first(
 
 async def test_threads_come_in_pages(client: httpx.AsyncClient, settings: Settings) -> None:
     from fedgroups.groups.writing import write_post
-    from fedgroups.models import Actor
 
     await make_account(settings, "lena")
     group = await make_group(settings, "recovery")
@@ -175,3 +182,31 @@ async def test_threads_come_in_pages(client: httpx.AsyncClient, settings: Settin
     assert "thread number 02" in second and "thread number 01" in second
     assert 'rel="next"' not in second and 'rel="prev"' in second
     assert (await client.get("/g/recovery", params={"page": "0"})).status_code == 404
+
+
+async def test_local_posts_are_served_at_their_ids(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_account(settings, "lena")
+    await make_group(settings, "recovery")
+    await make_group(settings, "grief", private=True)
+    lena = await Actor.get(username="lena")
+    await log_in(client, "lena")
+    await post_form(client, "/g/recovery", "/g/recovery/join", {})
+    await post_form(client, "/g/recovery/compose", None, {"body": "open words", "summary": "cw"})
+    grief = await Group.get(slug="grief")
+    await Membership.create(group=grief, actor=lena, state=MembershipState.APPROVED)
+    await post_form(client, "/g/grief/compose", None, {"body": "closed words"})
+    public = await Post.get(group__slug="recovery")
+    private = await Post.get(group__slug="grief")
+    ap = {"Accept": "application/activity+json"}
+    async with new_client(client, settings) as stranger:
+        note = await stranger.get(public.ap_id.removeprefix(settings.base_url), headers=ap)
+        assert note.status_code == 200
+        assert note.json()["content"] == public.content and note.json()["summary"] == "cw"
+        page = await stranger.get(public.ap_id.removeprefix(settings.base_url))
+        assert page.status_code == 303 and page.headers["location"].startswith("/g/recovery/t/")
+        hidden = await stranger.get(private.ap_id.removeprefix(settings.base_url), headers=ap)
+        assert hidden.status_code == 404
+    mine = await client.get(private.ap_id.removeprefix(settings.base_url), headers=ap)
+    assert mine.status_code == 200  # the member's own session may read it
