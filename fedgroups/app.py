@@ -28,6 +28,7 @@ from fedgroups.web import (
     pages,
     person_posts,
     post_pages,
+    remote_groups,
     wellknown,
 )
 from fedgroups.web.errors import exception_handlers
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> Starlette:
             *post_pages.routes,
             *account_pages.routes,
             *admin.routes,
+            *remote_groups.routes,
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],
         middleware=[Middleware(InstanceContextMiddleware), Middleware(BrowserSessionMiddleware)],

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedgroups.groups.directory import search_groups
+from fedgroups.groups.following import subscriptions_of
 from fedgroups.groups.instance import instance_profile
 from fedgroups.settings import Settings
 from fedgroups.web.templating import render_page
@@ -15,7 +16,9 @@ from fedgroups.web.templating import render_page
 async def home(request: Request) -> Response:
     query = request.query_params.get("q", "")[:100]
     settings: Settings = request.app.state.settings
+    account = request.state.account
     context = {
+        "followed": await subscriptions_of(account.actor) if account is not None else [],
         "groups": await search_groups(query),
         "query": query,
         "profile": await instance_profile(),

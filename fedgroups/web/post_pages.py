@@ -40,6 +40,8 @@ async def thread(request: Request) -> Response:
     viewer = request.state.viewer
     context = {
         "group": group,
+        "base": f"/g/{group.slug}",
+        "group_name": group.name,
         "focus": post,
         "tree": await threads.thread_tree(threads.group_scope(group), post),
         "can_post": viewer is not None and await is_member(group, viewer),
@@ -49,7 +51,10 @@ async def thread(request: Request) -> Response:
 
 async def _compose(request: Request, group: Group, parent: Post | None) -> Response:
     account = current_account(request)
-    context = {"group": group, "parent": parent}
+    context = {
+        "group": group, "parent": parent, "base": f"/g/{group.slug}", "group_name": group.name,
+        "is_private": group.is_private,
+    }  # fmt: skip
     if not await is_member(group, account.actor):
         return render_page(request, "posts/not_member.html", context, status_code=403)
     if request.method == "GET":

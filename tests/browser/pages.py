@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 PASSWORD = "correct horse battery"
 
@@ -44,3 +45,16 @@ def has_no_horizontal_scroll(page: Page) -> bool:
 
 def shoot(page: Page, directory: Path, name: str) -> None:
     page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def reload_until(page: Page, locator: Locator, *, timeout: float = 30.0) -> None:
+    """Reload until `locator` shows: what another server does arrives in its own time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            expect(locator.first).to_be_visible(timeout=1_000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()

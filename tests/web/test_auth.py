@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from fedgroups.db import bind_context
 from fedgroups.models import Account, AccountState, Session
 from fedgroups.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import make_account, make_group
+from tests.factories import make_account, make_group, make_remote_actor
 from tests.web.browsing import PASSWORD, csrf_of, log_in, post_form, sign_up
 
 SESSION = "__Host-fedgroups_session"
@@ -186,7 +187,16 @@ async def test_every_form_route_refuses_posts_without_a_token(
     app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """T49: enumerated from the router, so a new form route without the check fails here."""
-    from fedgroups.models import Membership, MembershipState, Post
+    from fedgroups.models import (
+        Actor,
+        ActorKind,
+        GroupSubscription,
+        GroupSubscriptionState,
+        Membership,
+        MembershipState,
+        Post,
+        RemoteGroupPost,
+    )
 
     await make_account(settings, "maria", admin=True)
     group = await make_group(settings, "recovery", owner="maria")
@@ -197,18 +207,31 @@ async def test_every_form_route_refuses_posts_without_a_token(
         await Membership.filter(state=MembershipState.APPROVED).count(),
         await Post.all().count(),
     )
-    params = {"slug": group.slug, "post_id": str(post.id)}
+    remote = await make_remote_actor("https://peer.test", "circle")
+    remote.kind = ActorKind.GROUP
+    await remote.save()
+    maria = await Actor.get(username="maria")
+    await GroupSubscription.create(
+        actor=maria, group_actor=remote, state=GroupSubscriptionState.ACCEPTED
+    )
+    carried = await RemoteGroupPost.create(
+        ap_id="https://peer.test/p/1", group_actor=remote, author=remote,
+        announced_at=datetime.now(UTC), published_at=datetime.now(UTC),
+    )  # fmt: skip
+    local = {"slug": group.slug, "post_id": str(post.id)}
+    elsewhere = {"group_id": str(remote.id), "post_id": str(carried.id)}
     checked = []
     for route in app.routes:
         methods = getattr(route, "methods", None) or set()
         path = getattr(route, "path", "")
         if "POST" not in methods or path.endswith("inbox"):
             continue  # inboxes take signed activities from servers, not forms
-        url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: params[m.group(1)], path)
+        params = elsewhere if path.startswith("/r/") else local
+        url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, p=params: p[m.group(1)], path)
         response = await client.post(url, data={"body": "x", "display_name": "pwned"})
         assert response.status_code == 403, url
         checked.append(url)
-    assert len(checked) >= 12
+    assert len(checked) >= 16
     after = (
         await Membership.filter(state=MembershipState.APPROVED).count(),
         await Post.all().count(),
