@@ -17,6 +17,7 @@ from fedgroups.groups.announcing import (
 )
 from fedgroups.groups.content import plain_text, sanitize_html
 from fedgroups.groups.membership import is_member
+from fedgroups.groups.notifications import notify_post
 from fedgroups.groups.republish import (
     credited,
     group_reply_target,
@@ -100,6 +101,7 @@ async def receive_post(
             **_cleaned(post),
         )
         await announce(group, stored)
+        await notify_post(group, stored, post.recipients)  # replies and mentions of locals
     return stored
 
 
