@@ -18,6 +18,7 @@ from fedgroups.activitypub.webfinger import parse_handle
 from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.federation.context import Federation
 from fedgroups.federation.discovery import resolve_actor
+from fedgroups.groups.notifications import notify_remote_decision
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
     Account,
@@ -166,6 +167,9 @@ async def record_follow_answer(
         return subscription  # late, repeated or out-of-date answers change nothing
     subscription.decided_at = datetime.now(UTC)
     await subscription.save(update_fields=["state", "decided_at", "updated_at"])
+    if old == State.PENDING:
+        person = await Actor.get(id=subscription.actor_id)  # type: ignore[attr-defined]
+        await notify_remote_decision(person, group, approved=accepted)
     return subscription
 
 

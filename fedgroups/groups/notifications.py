@@ -62,6 +62,15 @@ async def notify_decision(group: Group, member: Actor, *, approved: bool) -> Non
     await Notification.create(account=account, kind=kind, group=group)
 
 
+async def notify_remote_decision(person: Actor, group_actor: Actor, *, approved: bool) -> None:
+    """A group on another server answered a local person's request to join."""
+    account = await _account_of(person.id)
+    if account is None:
+        return
+    kind = NotificationKind.APPROVED if approved else NotificationKind.REJECTED
+    await Notification.create(account=account, kind=kind, actor=group_actor)
+
+
 async def notify_join_request(group: Group, requester: Actor, moderators: list[Actor]) -> None:
     """Someone asks to join a members-only group: its local moderators are told."""
     for moderator in moderators:

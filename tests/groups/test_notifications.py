@@ -39,3 +39,25 @@ async def test_mentions_never_open_a_members_only_group(db: None, settings: Sett
     mention = {"type": "Mention", "href": f"{settings.base_url}/u/nina"}
     await receive_post(group, rosa, parse_post(note(1, tag=[mention])))
     assert await Notification.filter(account=account).count() == 0
+
+
+async def test_a_group_elsewhere_accepting_a_request_is_a_notification(
+    db: None, settings: Settings
+) -> None:
+    from fedgroups.groups.following import record_follow_answer
+    from fedgroups.models import ActorKind, GroupSubscription
+
+    account = await make_account(settings, "lena")
+    lena = await Actor.get(id=account.actor_id)  # type: ignore[attr-defined]
+    circle = await remote_actor("peer.test", "circle")
+    circle.kind = ActorKind.GROUP
+    await circle.save()
+    await GroupSubscription.create(
+        actor=lena, group_actor=circle, follow_ap_id="https://groups.test/u/lena/follows/1"
+    )
+    await record_follow_answer(circle, "https://groups.test/u/lena/follows/1", "", accepted=True)
+    await record_follow_answer(circle, "https://groups.test/u/lena/follows/1", "", accepted=True)
+    notices = await notices_for(account)
+    assert [(n.notification.kind, n.notification.actor.id) for n in notices] == [
+        ("approved", circle.id)
+    ]
