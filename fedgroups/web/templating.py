@@ -77,4 +77,7 @@ def render_page(
         unread=getattr(request.state, "unread", 0),
         **context,
     )
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    if request.app.state.settings.is_https:  # T50: browsers keep to https from then on
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response

@@ -181,6 +181,7 @@ async def test_pages_send_security_headers(client: httpx.AsyncClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "unsafe-inline" not in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
 async def test_every_form_route_refuses_posts_without_a_token(
