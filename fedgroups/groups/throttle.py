@@ -40,7 +40,7 @@ async def retry_after(limit: Limit, key: str) -> int:
     )
     if len(recent) < limit.attempts:
         return 0
-    oldest = min(recent)
+    oldest: datetime = min(recent)  # type: ignore[assignment]
     return max(1, int((oldest + limit.window - now).total_seconds()) + 1)
 
 

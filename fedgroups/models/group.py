@@ -25,7 +25,7 @@ class Group(Model):
     rules = fields.TextField(default="")
     is_private = fields.BooleanField(default=False)
     # Asked of people who request to join a members-only group here (a list of strings).
-    join_questions = fields.JSONField(default=list)
+    join_questions: list[str] = fields.JSONField(default=list)
     owner: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="owned_groups", null=True, on_delete=fields.SET_NULL
     )

@@ -41,7 +41,7 @@ class Membership(Model):
     role = fields.CharEnumField(MembershipRole, max_length=16, default=MembershipRole.MEMBER)
     follow_ap_id = fields.CharField(max_length=512, default="")
     # [[question, answer], ...] as the requester answered the group's join questions.
-    join_answers = fields.JSONField(default=list)
+    join_answers: list[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 

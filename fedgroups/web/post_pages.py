@@ -3,6 +3,8 @@ optional content warning that keeps the body collapsed until the reader opens it
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -25,7 +27,7 @@ async def _readable_group(request: Request) -> Group:
     return group
 
 
-async def _post_in(group: Group, request: Request) -> Post:
+async def _post_in(group: Group, request: Request) -> Any:
     raw = request.path_params["post_id"]
     return await threads.find_post(threads.group_scope(group), raw)
 
