@@ -1,10 +1,15 @@
 """Sign-up, login and logout pages.
 
 Login failures say the same thing whether the name exists or not (T45), and are limited per
-client address and per account name (T44). A login always opens a new session (T46).
+client address and per account name (T44); a browser that logged in to the account before is
+held to its address's limit only, so guessers elsewhere cannot lock the owner out. A login
+always opens a new session (T46).
 """
 
 from __future__ import annotations
+
+import hashlib
+import hmac
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +25,7 @@ from fedgroups.web.forms import field, form_page, read_form, redirect, safe_next
 from fedgroups.web.sessions import cookie_header, cookie_names
 from fedgroups.web.templating import render_page
 
+DEVICE_MAX_AGE = 365 * 24 * 3600
 LOGIN_FAILED = "That username and password do not match an account here."
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 
@@ -27,6 +33,23 @@ TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def _device_cookie(settings: Settings) -> str:
+    return ("__Host-" if settings.is_https else "") + "fedgroups_device"
+
+
+def _device_token(settings: Settings, name_key: str) -> str:
+    """Proof that this browser once logged in to `name_key` (an HMAC, nothing to look up)."""
+    message = f"device:{name_key}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _is_known_device(request: Request, name_key: str) -> bool:
+    """A browser that logged in to this account before keeps its own per-address limit only."""
+    settings = _settings(request)
+    presented = request.cookies.get(_device_cookie(settings), "")
+    return hmac.compare_digest(presented.encode(), _device_token(settings, name_key).encode())
 
 
 def client_address(request: Request) -> str:
@@ -96,10 +119,9 @@ async def login_page(request: Request) -> Response:
     username = field(form, "username", 64).strip()
     values = {"username": username}
     address, name_key = client_address(request), username.lower()
-    waits = [
-        await throttle.retry_after(throttle.LOGIN_PER_ADDRESS, address),
-        await throttle.retry_after(throttle.LOGIN_PER_ACCOUNT, name_key),
-    ]
+    waits = [await throttle.retry_after(throttle.LOGIN_PER_ADDRESS, address)]
+    if not _is_known_device(request, name_key):  # T44: guessers cannot lock the owner out
+        waits.append(await throttle.retry_after(throttle.LOGIN_PER_ACCOUNT, name_key))
     if any(waits):
         response = form_page(
             request, "auth/login.html", context, errors={"form": TOO_MANY}, values=values,
@@ -124,7 +146,16 @@ async def login_page(request: Request) -> Response:
             request, "auth/login.html", context, errors={"form": message}, values=values
         )
     token = await open_session(account)
-    return logged_in_response(request, account, token, safe_next(field(form, "next", 2000)))
+    response = logged_in_response(request, account, token, safe_next(field(form, "next", 2000)))
+    settings = _settings(request)
+    response.headers.append(
+        "set-cookie",
+        cookie_header(
+            settings, _device_cookie(settings), _device_token(settings, name_key),
+            max_age=DEVICE_MAX_AGE,
+        ),
+    )  # fmt: skip
+    return response
 
 
 async def logout(request: Request) -> Response:

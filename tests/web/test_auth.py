@@ -239,3 +239,25 @@ async def test_every_form_route_refuses_posts_without_a_token(
     )
     assert before == after
     assert "Log out" in (await client.get("/")).text  # not even logged out
+
+
+async def test_guessing_from_many_addresses_stops_but_the_owner_still_gets_in(
+    app: Starlette, settings: Settings
+) -> None:
+    """T44: per-account limit across addresses; a browser that logged in before is exempt."""
+    await make_account(settings, "lena")
+
+    def browser(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url=settings.base_url)
+
+    async with browser("192.0.2.1") as owner:
+        assert (await log_in(owner, "lena")).status_code == 303
+        await post_form(owner, "/", "/logout", {})
+        for number in range(3):
+            async with browser(f"198.51.100.{number}") as guesser:
+                for _ in range(10):
+                    assert (await log_in(guesser, "lena", "wrong guess")).status_code == 400
+        async with browser("203.0.113.9") as stranger:
+            assert (await log_in(stranger, "lena")).status_code == 429
+        assert (await log_in(owner, "lena")).status_code == 303
