@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from fedgroups.activitypub.person_activities import NoteFields, render_create
+from fedgroups.activitypub.person_activities import NoteFields, render_create, render_delete
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups import visibility
 from fedgroups.groups.announcing import announce
 from fedgroups.groups.content import plain_text, render_markdown
 from fedgroups.groups.membership import is_member
 from fedgroups.groups.notifications import notify_post
-from fedgroups.groups.posting import thread_root_of
+from fedgroups.groups.posting import delete_post, thread_root_of
 from fedgroups.groups.visibility import Viewer
 from fedgroups.models import Actor, Group, Post
 
@@ -102,3 +102,15 @@ async def readable_local_post(person: Actor, key: str, viewer: Viewer) -> Post:
     if post is None or not await visibility.can_read_content(post.group, viewer):
         raise NotFound("no such post")
     return post
+
+
+async def remove_own_post(author: Actor, post: Post) -> None:
+    """A local member deletes their post in a group here: gone here, and peers are told.
+
+    The group withdraws its boosts and relays the author's Delete, as for a member elsewhere.
+    """
+    if post.author_id != author.id:  # type: ignore[attr-defined]
+        raise NotFound("no such post")
+    group = await Group.get(id=post.group_id).select_related("actor")  # type: ignore[attr-defined]
+    delete = render_delete(note_of(post, author, group))
+    await delete_post(author, post.ap_id, delete)

@@ -13,7 +13,7 @@ from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
 from fedgroups.groups.membership import is_member
-from fedgroups.groups.writing import write_post
+from fedgroups.groups.writing import remove_own_post, write_post
 from fedgroups.models import Group, Post
 from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
 from fedgroups.web.templating import render_page
@@ -86,8 +86,25 @@ async def reply(request: Request) -> Response:
     return await _compose(request, group, parent)
 
 
+async def delete(request: Request) -> Response:
+    """Delete one's own post, after a confirmation page (no JavaScript needed)."""
+    group = await _readable_group(request)
+    account = current_account(request)
+    if request.method == "POST":
+        await read_form(request)  # CSRF first: a forged post learns nothing
+    post = await _post_in(group, request)
+    if post.author_id != account.actor_id:  # type: ignore[attr-defined]
+        raise NotFound("no such post")
+    if request.method == "GET":
+        context = {"post": post, "base": f"/g/{group.slug}", "group_name": group.name}
+        return render_page(request, "posts/delete.html", context)
+    await remove_own_post(account.actor, post)
+    return redirect(f"/g/{group.slug}")
+
+
 routes = [
     Route("/g/{slug}/compose", compose, methods=["GET", "POST"]),
     Route("/g/{slug}/t/{post_id:int}", thread),
     Route("/g/{slug}/t/{post_id:int}/reply", reply, methods=["GET", "POST"]),
+    Route("/g/{slug}/t/{post_id:int}/delete", delete, methods=["GET", "POST"]),
 ]

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from fedgroups.errors import Conflict, FederationError, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
+from fedgroups.groups.authoring import delete_post as delete_remote_post
 from fedgroups.groups.authoring import publish_post
 from fedgroups.groups.content import sanitize_html
 from fedgroups.groups.following import follow_remote_group, subscription_to, unsubscribe
@@ -131,6 +132,22 @@ async def reply(request: Request) -> Response:
     return await _compose(request, group, await _post_in(request, group))
 
 
+async def delete(request: Request) -> Response:
+    """Delete one's own post in a group elsewhere: the group's server is sent a Delete."""
+    group = await _remote_group(request)
+    account = current_account(request)
+    if request.method == "POST":
+        await read_form(request)  # CSRF first: a forged post learns nothing
+    post = await _post_in(request, group)
+    if getattr(post, "author_id", None) != account.actor_id:  # type: ignore[attr-defined]
+        raise NotFound("no such post")
+    if request.method == "GET":
+        context = {"post": post, "base": f"/r/{group.id}", "group_name": group.display_name}
+        return render_page(request, "posts/delete.html", context)
+    await delete_remote_post(account, post)  # type: ignore[arg-type]
+    return redirect(f"/r/{group.id}")
+
+
 routes = [
     Route("/follow", follow, methods=["GET", "POST"]),
     Route("/r/{group_id:int}", group_page),
@@ -138,4 +155,5 @@ routes = [
     Route("/r/{group_id:int}/compose", compose, methods=["GET", "POST"]),
     Route("/r/{group_id:int}/t/{post_id:int}", thread),
     Route("/r/{group_id:int}/t/{post_id:int}/reply", reply, methods=["GET", "POST"]),
+    Route("/r/{group_id:int}/t/{post_id:int}/delete", delete, methods=["GET", "POST"]),
 ]

@@ -210,3 +210,30 @@ async def test_local_posts_are_served_at_their_ids(
         assert hidden.status_code == 404
     mine = await client.get(private.ap_id.removeprefix(settings.base_url), headers=ap)
     assert mine.status_code == 200  # the member's own session may read it
+
+
+async def test_members_delete_their_own_posts_only(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_account(settings, "lena")
+    await make_account(settings, "ben")
+    group = await make_group(settings, "recovery")
+    remote = await make_remote_actor("https://peer.test")
+    await Membership.create(group=group, actor=remote, state=MembershipState.APPROVED)
+    await log_in(client, "lena")
+    await post_form(client, "/g/recovery", "/g/recovery/join", {})
+    await post_form(client, "/g/recovery/compose", None, {"body": "regret this"})
+    post = await Post.get()
+    async with new_client(client, settings) as ben:
+        await log_in(ben, "ben")
+        await post_form(ben, "/g/recovery", "/g/recovery/join", {})
+        assert (await ben.get(f"/g/recovery/t/{post.id}/delete")).status_code == 404
+        assert "/delete" not in (await ben.get(f"/g/recovery/t/{post.id}")).text
+    confirm = await client.get(f"/g/recovery/t/{post.id}/delete")
+    assert "Delete this post?" in confirm.text
+    deleted = await post_form(client, f"/g/recovery/t/{post.id}/delete", None, {})
+    assert deleted.status_code == 303
+    gone = await Post.get(id=post.id)
+    assert gone.deleted_at is not None and gone.content == ""
+    assert "regret this" not in (await client.get("/g/recovery")).text
+    assert await OutboxActivity.filter(activity_type="Undo").exists()  # the boost withdrawn

@@ -75,3 +75,22 @@ async def test_following_by_handle_shows_errors_next_to_the_field(
     response = await post_form(client, "/follow", None, {"handle": "not a handle"})
     assert response.status_code == 400
     assert 'id="f-handle-error"' in response.text and 'value="not a handle"' in response.text
+
+
+async def test_deleting_an_own_post_elsewhere_sends_a_delete(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_account(settings, "lena")
+    group = await _remote_group(private=False)
+    lena = await Actor.get(username="lena")
+    await GroupSubscription.create(
+        actor=lena, group_actor=group, state=GroupSubscriptionState.ACCEPTED
+    )
+    await log_in(client, "lena")
+    await post_form(client, f"/r/{group.id}", f"/r/{group.id}/compose", {"body": "oops"})
+    mine = await RemoteGroupPost.get(author=lena)
+    deleted = await post_form(client, f"/r/{group.id}/t/{mine.id}/delete", None, {})
+    assert deleted.status_code == 303
+    assert (await RemoteGroupPost.get(id=mine.id)).deleted_at is not None
+    delete = await OutboxActivity.get(activity_type="Delete", actor=lena)
+    assert delete.payload["object"]["id"] == mine.ap_id
