@@ -225,27 +225,45 @@ async def test_unfollow_stops_announces(world: World) -> None:
 
 async def test_members_only_group_waits_for_approval(world: World) -> None:
     case = new_case(world, "--private")
-    peer = world.home
-    ann, bea = case.person(peer, "ann"), case.person(peer, "bea")
+    home, elsewhere = world.home, world.elsewhere
+    ann, bea = case.person(home, "ann"), case.person(elsewhere, "bea")
 
-    asked = peer.follow(ann, case.handle)
-    refused = peer.follow(bea, case.handle)
+    asked = home.follow(ann, case.handle)
+    refused = elsewhere.follow(bea, case.handle)
     await processed(case.instance, asked)
     await processed(case.instance, refused)
-    assert peer.received("Accept", asked) == []
+    assert home.received("Accept", asked) == []
     assert await scalar(case.instance, MEMBERSHIP, asked) == "pending"
 
     case.instance.cli("group", "approve", case.slug, ann.handle)
-    await wait_for(lambda: peer.received("Accept", asked), what="Accept after approval")
-    accept = peer.received("Accept", asked)[0]
+    await wait_for(lambda: home.received("Accept", asked), what="Accept after approval")
+    accept = home.received("Accept", asked)[0]
     assert accept["actor"] == case.group_id
     assert accept["object"]["actor"] == ann.id
 
     case.instance.cli("group", "reject", case.slug, bea.handle)
-    await wait_for(lambda: peer.received("Reject", refused), what="Reject")
-    assert peer.received("Reject", refused)[0]["object"]["actor"] == bea.id
-    assert peer.received("Accept", refused) == []
+    await wait_for(lambda: elsewhere.received("Reject", refused), what="Reject")
+    assert elsewhere.received("Reject", refused)[0]["object"]["actor"] == bea.id
+    assert elsewhere.received("Accept", refused) == []
     assert await scalar(case.instance, MEMBERSHIP, refused) == "rejected"
+
+    # A member posts with Mastodon's "mentioned people only": the group republishes the words
+    # as its own Note to its followers alone, and boosts nothing.
+    status = home.post(ann, "a hard week", mention=case.handle, visibility="direct")
+
+    def republished() -> list[dict[str, Any]]:
+        return home.received("Create", actor=case.group_id)
+
+    await wait_for(republished, what="the group's own Note")
+    note = republished()[0]["object"]
+    assert note["attributedTo"] == case.group_id
+    assert "a hard week" in note["content"]
+    audience = set(note.get("to", [])) | set(note.get("cc", []))
+    assert f"{case.group_id}/followers" in audience
+    assert PUBLIC not in audience
+    assert home.announces_of(status["id"]) == []
+    assert [a["type"] for a in elsewhere.received(actor=case.group_id)] == ["Reject"]
+    assert_all_verified(home)
 
 
 async def test_blocked_domain_is_dropped_and_gets_nothing(world: World) -> None:
