@@ -222,13 +222,19 @@ function addressing(visibility, authorFollowers, group) {
   }
 }
 
+// Mastodon's mention markup; the names come from a remote document, so they are escaped.
 function mentionHtml(actor) {
-  const href = actor.url instanceof URL ? actor.url.href : actor.id.href;
-  return `<span class="h-card"><a href="${href}" class="u-url mention">@<span>${actor.preferredUsername}</span></a></span>`;
+  const href = escapeHtml((actor.url instanceof URL ? actor.url : actor.id).href);
+  const name = escapeHtml(String(actor.preferredUsername ?? ""));
+  return `<span class="h-card"><a href="${href}" class="u-url mention">@<span>${name}</span></a></span>`;
 }
 
 function escapeHtml(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 }
 
 function statusOf(name, noteId) {
