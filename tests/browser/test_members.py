@@ -28,7 +28,9 @@ def test_members_on_two_instances_post_with_a_warning_and_reply(
 ) -> None:
     one, two = two_instances
     alice = browser.new_context(viewport=DESKTOP)
-    bob = browser.new_context(viewport=PHONE, color_scheme="dark")
+    bob = browser.new_context(
+        viewport=PHONE, color_scheme="dark", timezone_id="Asia/Tokyo", locale="en-US"
+    )
     alice_page, bob_page = alice.new_page(), bob.new_page()
 
     sign_up(alice_page, one.base_url, "alice")
@@ -67,6 +69,7 @@ def test_members_on_two_instances_post_with_a_warning_and_reply(
     # The group shares the reply back: Bob reads the whole thread on his own instance.
     reload_until(bob_page, bob_page.locator(".replies").get_by_text("We are here."))
     expect(bob_page.get_by_text("It has been a")).to_be_hidden()  # still folded for Bob too
+    expect(bob_page.locator("time").first).to_contain_text("GMT+9")  # his browser's own zone
     assert has_no_horizontal_scroll(bob_page)
 
     alice_page.goto(f"{one.base_url}/g/recovery")
