@@ -85,7 +85,9 @@ async def receive_post(
         group=group, source_ap_id=post.ap_id
     ):
         return None  # a replay or a second copy: announced once only (T15)
-    if group.is_private:
+    if group.is_private or not post.is_public:
+        # Mastodon cannot boost a followers-only or direct post, and the member meant it for
+        # the group alone: the group says it in its own name, to its members only (interop 7).
         return await _republish(group, author, post, root)
     async with in_transaction():
         stored = await Post.create(

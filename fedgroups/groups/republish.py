@@ -30,7 +30,7 @@ def group_note(group: Group, post: Post) -> GroupNote:
         ap_id=post.ap_id,
         group_id=group.actor.ap_id,
         followers=group.actor.followers_url,
-        is_private=group.is_private,
+        is_private=group.is_private or not post.is_public,
         content_html=post.content,
         summary=post.summary,
         in_reply_to=post.in_reply_to,

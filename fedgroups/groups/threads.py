@@ -45,10 +45,6 @@ class ThreadPage:
     has_next: bool
 
 
-def group_scope(group: Group) -> Scope:
-    return Post.filter(group=group, deleted_at=None)
-
-
 async def _active_thread_keys(scope: Scope, wanted: int) -> list[tuple[str, datetime]]:
     """The first `wanted` threads by last activity, with that moment.
 
@@ -97,13 +93,8 @@ async def thread_page(scope: Scope, page: int) -> ThreadPage:
     return ThreadPage(threads, page, has_next=len(keys) > start + THREADS_PER_PAGE)
 
 
-async def pinned_posts(group: Group) -> list[Post]:
-    return (
-        await group_scope(group)
-        .filter(is_pinned=True)
-        .order_by("-published_at")
-        .select_related("author")
-    )
+async def pinned_posts(scope: Scope) -> list[Post]:
+    return await scope.filter(is_pinned=True).order_by("-published_at").select_related("author")
 
 
 async def moderators(group: Group) -> list[Actor]:

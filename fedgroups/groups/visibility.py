@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from fedgroups.activitypub.vocabulary import PUBLIC
 from fedgroups.models import (
@@ -61,6 +62,18 @@ async def can_list_moderators(group: Group, viewer: Viewer) -> bool:
     return await can_read_content(group, viewer)
 
 
+async def readable_posts(group: Group, viewer: Viewer) -> QuerySet[Post]:
+    """The group's live posts `viewer` may read: members read them all, others the public ones.
+
+    Callers check `can_read_content` first (members-only groups show non-members nothing).
+    In an open group, a member's followers-only or direct post is for members only.
+    """
+    posts = Post.filter(group=group, deleted_at=None)
+    if group.is_private or await is_approved_member(group, viewer):
+        return posts
+    return posts.filter(is_public=True)
+
+
 async def visible_group_note(group: Group, ap_id: str, viewer: Viewer) -> Post | None:
     """A Note the group published under its own name, if it exists and `viewer` may read it.
 
@@ -69,12 +82,15 @@ async def visible_group_note(group: Group, ap_id: str, viewer: Viewer) -> Post |
     """
     if not await can_read_content(group, viewer):
         return None
-    return await Post.get_or_none(
+    post = await Post.get_or_none(
         ap_id=ap_id,
         group=group,
         publisher_id=group.actor_id,  # type: ignore[attr-defined]
         deleted_at=None,
     )
+    if post is None or post.is_public or group.is_private:
+        return post  # a public read never needs to know who asks (no signature check)
+    return post if await is_approved_member(group, viewer) else None
 
 
 async def visible_activity(group: Group, ap_id: str, viewer: Viewer) -> OutboxActivity | None:

@@ -36,6 +36,7 @@ async def group_page(request: Request, group: Group) -> Response:
     viewer = request.state.viewer
     account = request.state.account
     can_read = await visibility.can_read_content(group, viewer)
+    readable = await visibility.readable_posts(group, viewer)
     page = page_number(request)
     membership = await membership_of(group, viewer)
     context = {
@@ -47,10 +48,8 @@ async def group_page(request: Request, group: Group) -> Response:
         "moderators": await threads.moderators(group)
         if await visibility.can_list_moderators(group, viewer)
         else None,
-        "pinned": await threads.pinned_posts(group) if can_read else [],
-        "threads": await threads.thread_page(threads.group_scope(group), page)
-        if can_read
-        else None,
+        "pinned": await threads.pinned_posts(readable) if can_read else [],
+        "threads": await threads.thread_page(readable, page) if can_read else None,
     }
     return render_page(request, "groups/group.html", context)
 

@@ -29,7 +29,8 @@ async def _readable_group(request: Request) -> Group:
 
 async def _post_in(group: Group, request: Request) -> Any:
     raw = request.path_params["post_id"]
-    return await threads.find_post(threads.group_scope(group), raw)
+    scope = await visibility.readable_posts(group, request.state.viewer)
+    return await threads.find_post(scope, raw)
 
 
 def _post_link(group: Group, post: Post) -> str:
@@ -45,7 +46,7 @@ async def thread(request: Request) -> Response:
         "base": f"/g/{group.slug}",
         "group_name": group.name,
         "focus": post,
-        "tree": await threads.thread_tree(threads.group_scope(group), post),
+        "tree": await threads.thread_tree(await visibility.readable_posts(group, viewer), post),
         "can_post": viewer is not None and await is_member(group, viewer),
     }
     return render_page(request, "posts/thread.html", context)

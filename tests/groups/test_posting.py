@@ -12,6 +12,7 @@ from tests.factories import make_group
 from tests.groups.test_membership import remote_actor
 
 GROUP = "https://groups.test/g/recovery"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 def note(number: int, **extra: object) -> dict[str, object]:
@@ -69,7 +70,7 @@ async def test_the_same_post_is_carried_by_each_group_it_mentions(
     first, rosa, _ = await _member_post(settings)
     second = await make_group(settings, "grief")
     await request_membership(second, rosa, "https://peer.test/follows/2")
-    both = note(1, to=[first.actor.ap_id, second.actor.ap_id])
+    both = note(1, to=[PUBLIC, first.actor.ap_id, second.actor.ap_id])
     assert await receive_post(second, rosa, parse_post(both)) is not None
     assert await receive_post(second, rosa, parse_post(both)) is None
     assert await Post.filter(ap_id="https://peer.test/notes/1").count() == 2

@@ -92,3 +92,23 @@ async def test_edits_and_deletions_become_the_groups(db: None, settings: Setting
     assert delete["object"] == stored.ap_id
     assert delete["to"] == [group.actor.followers_url]
     assert (await Post.get(pk=stored.pk)).deleted_at is not None
+
+
+async def test_an_open_groups_non_public_posts_go_to_members_only(
+    db: None, settings: Settings
+) -> None:
+    """A followers-only or direct post is never boosted (Mastodon refuses), nor made public."""
+    group = await make_group(settings, "recovery")
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(group, rosa, f"{rosa.ap_id}/follows/1")
+    stored = await receive_post(group, rosa, parse_post(direct_note(group, 1)))
+    assert stored is not None and not stored.is_public
+    assert stored.publisher_id == group.actor.pk
+    assert await _sent("Announce") == []
+    [create] = await _sent("Create")
+    assert create["to"] == [group.actor.followers_url]
+    assert PUBLIC not in str(create)
+    public = direct_note(group, 2, to=[PUBLIC, group.actor.ap_id])
+    boosted = await receive_post(group, rosa, parse_post(public))
+    assert boosted is not None and boosted.publisher_id == rosa.pk
+    assert len(await _sent("Announce")) == 1

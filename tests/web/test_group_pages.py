@@ -237,3 +237,44 @@ async def test_members_delete_their_own_posts_only(
     assert gone.deleted_at is not None and gone.content == ""
     assert "regret this" not in (await client.get("/g/recovery")).text
     assert await OutboxActivity.filter(activity_type="Undo").exists()  # the boost withdrawn
+
+
+async def test_an_open_groups_members_only_posts_are_hidden_from_others(
+    app: Starlette, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from fedgroups.activitypub.parse import parse_post
+    from fedgroups.groups.membership import request_membership
+    from fedgroups.groups.posting import receive_post
+
+    await make_account(settings, "lena")
+    group = await make_group(settings, "recovery")
+    rosa = await make_remote_actor("https://peer.test")
+    await request_membership(group, rosa, f"{rosa.ap_id}/follows/1")
+    for number, to in (
+        (1, [group.actor.ap_id]),
+        (2, ["https://www.w3.org/ns/activitystreams#Public"]),
+    ):
+        note = {
+            "id": f"{rosa.ap_id}/statuses/{number}",
+            "type": "Note",
+            "attributedTo": rosa.ap_id,
+            "content": f"<p>words number {number}</p>",
+            "to": to,
+            "tag": [{"type": "Mention", "href": group.actor.ap_id}],
+        }
+        assert await receive_post(group, rosa, parse_post(note)) is not None
+    hidden = await Post.get(group=group, source_ap_id=f"{rosa.ap_id}/statuses/1")
+
+    anonymous = (await client.get("/g/recovery")).text
+    assert "words number 2" in anonymous and "words number 1" not in anonymous
+    assert (await client.get(f"/g/recovery/t/{hidden.id}")).status_code == 404
+    note_id = hidden.ap_id.removeprefix(settings.base_url)
+    assert (
+        await client.get(note_id, headers={"Accept": "application/activity+json"})
+    ).status_code == 404
+
+    await log_in(client, "lena")
+    assert (await post_form(client, "/g/recovery", "/g/recovery/join", {})).status_code == 303
+    member_view = (await client.get("/g/recovery")).text
+    assert "words number 1" in member_view
+    assert (await client.get(f"/g/recovery/t/{hidden.id}")).status_code == 200
