@@ -172,6 +172,13 @@ async def find_account(settings: Settings, username: str) -> Account:
     return account
 
 
+async def is_unapproved_signup(actor: Actor) -> bool:
+    """True for the Person of a sign-up still waiting for (or refused) approval."""
+    return await Account.exists(
+        actor=actor, state__in=[AccountState.PENDING, AccountState.REJECTED]
+    )
+
+
 async def pending_signups() -> list[Account]:
     return await Account.filter(state=AccountState.PENDING).order_by("id").select_related("actor")
 

@@ -16,6 +16,7 @@ from fedgroups.activitypub import render
 from fedgroups.activitypub.notes import replies_url
 from fedgroups.errors import NotFound
 from fedgroups.groups import collections, visibility
+from fedgroups.groups.accounts import is_unapproved_signup
 from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, ensure_instance_actor, find_local_actor
 from fedgroups.groups.directory import find_group
 from fedgroups.models import ActorKind, Group
@@ -172,8 +173,8 @@ async def post_replies(request: Request) -> Response:
 async def person_actor(request: Request) -> Response:
     settings = _settings(request)
     actor = await find_local_actor(settings, request.path_params["name"])
-    if actor.kind != ActorKind.PERSON:
-        raise NotFound("not a person")
+    if actor.kind != ActorKind.PERSON or await is_unapproved_signup(actor):
+        raise NotFound("not a person")  # a sign-up waiting for approval is nobody yet
     if not wants_activity_json(request):
         return await profile_page(request, actor)
     document = render.render_person_actor(

@@ -72,6 +72,8 @@ async def test_approval_mode_asks_for_a_reason_and_waits(
     assert account.state == AccountState.PENDING
     login = await log_in(approval_client, "fern")
     assert "waiting for an admin" in login.text
+    ap = {"Accept": "application/activity+json"}
+    assert (await approval_client.get("/u/fern", headers=ap)).status_code == 404
     assert await Session.all().count() == 0
 
 
