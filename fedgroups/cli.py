@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import uvloop
 
-from fedgroups import __version__
+from fedgroups import __version__, admin_cli
 from fedgroups.errors import FedgroupsError
 from fedgroups.member_commands import MEMBER_COMMANDS, add_member_commands
 from fedgroups.settings import Settings
@@ -78,15 +78,8 @@ def _build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a standalone delivery/processing worker")
     worker.add_argument("--concurrency", type=int, default=4, help="jobs in flight (default 4)")
 
-    domain = commands.add_parser("domain", help="instance-level federation blocks").add_subparsers(
-        dest="action", required=True, metavar="ACTION"
-    )
-    block = domain.add_parser("block", help="stop federating with a domain")
-    block.add_argument("domain", help="host, or host:port")
-    block.add_argument("--reason", default="")
-    unblock = domain.add_parser("unblock", help="lift a block")
-    unblock.add_argument("domain")
-    domain.add_parser("list", help="list blocked domains")
+    admin_cli.add_domain_commands(commands)
+    admin_cli.add_instance_commands(commands)
     return parser
 
 
@@ -155,32 +148,6 @@ async def _group_ban(settings: Settings, args: argparse.Namespace) -> str:
     return f"lifted the ban on {actor.handle} in @{group.actor.handle}"
 
 
-async def _domain_block(settings: Settings, args: argparse.Namespace) -> str:
-    from fedgroups.groups.domains import block_domain
-
-    block = await block_domain(args.domain, reason=args.reason)
-    return f"blocked {block.domain}"
-
-
-async def _domain_unblock(settings: Settings, args: argparse.Namespace) -> str:
-    from fedgroups.groups.domains import normalise_domain, unblock_domain
-
-    if not await unblock_domain(args.domain):
-        raise _UsageError(f"{normalise_domain(args.domain)} was not blocked")
-    return f"unblocked {normalise_domain(args.domain)}"
-
-
-async def _domain_list(settings: Settings, args: argparse.Namespace) -> str:
-    from fedgroups.groups.domains import list_blocks
-
-    blocks = await list_blocks()
-    if not blocks:
-        return "no blocked domains"
-    return "\n".join(
-        f"{block.domain}\t{block.severity.value}\t{block.reason}".rstrip() for block in blocks
-    )
-
-
 class _UsageError(FedgroupsError):
     """A command that cannot do what was asked."""
 
@@ -192,9 +159,7 @@ _DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("group", "reject"): _group_decide,
     ("group", "ban"): _group_ban,
     ("group", "unban"): _group_ban,
-    ("domain", "block"): _domain_block,
-    ("domain", "unblock"): _domain_unblock,
-    ("domain", "list"): _domain_list,
+    **admin_cli.HANDLERS,
     **MEMBER_COMMANDS,
 }
 

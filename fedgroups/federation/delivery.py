@@ -33,6 +33,7 @@ from fedgroups.models import (
     MembershipState,
     OutboxActivity,
 )
+from fedgroups.models.domain import policy_for
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +75,25 @@ async def enqueue(
     """Write one Delivery per distinct remote inbox; return how many were written.
 
     Runs in the caller's transaction, so the change and its deliveries commit together
-    (transactional outbox, T78). Peers currently unavailable get their deliveries paused.
+    (transactional outbox, T78). Peers currently unavailable get their deliveries paused;
+    servers this instance refuses (suspended, or outside the allowlist) get nothing at all.
     """
     inboxes = {
         actor.delivery_inbox: None
         for actor in recipients
         if not actor.is_local and actor.gone_at is None and actor.delivery_inbox
     }
+    if not inboxes:
+        return 0
+    domains = {domain_of(url) for url in inboxes}
+    policy = await policy_for(domains, health_of=domains)
+    inboxes = {url: None for url in inboxes if not policy.refuses(domain_of(url))}
     queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=list(inboxes))
     existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
     fresh = [url for url in inboxes if url not in existing]
     if not fresh:
         return 0
-    paused = await peers.unavailable_domains({domain_of(url) for url in fresh})
+    paused = policy.unavailable
     moment = now or queue.utcnow()
     rows = [
         Delivery(

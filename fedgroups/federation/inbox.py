@@ -20,8 +20,8 @@ from fedgroups.federation.fetch import parse_document
 from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.peers import mark_domain_heard
 from fedgroups.federation.signatures import signature_key_id, verify_request
-from fedgroups.models import Actor, InboxItem
-from fedgroups.models.domain import domain_standing
+from fedgroups.models import Actor, InboxItem, JobState, Standing
+from fedgroups.models.domain import policy_for
 
 MAX_BODY_BYTES = 512 * 1024
 
@@ -30,7 +30,7 @@ MAX_BODY_BYTES = 512 * 1024
 class Accepted:
     """Why the inbox answered 202: stored, a replay, or dropped on purpose."""
 
-    outcome: str  # "stored" | "duplicate" | "blocked" | "unknown-actor-delete"
+    outcome: str  # "stored" | "held" | "duplicate" | "blocked" | "unknown-actor-delete"
     item_id: int | None = None
 
 
@@ -88,37 +88,54 @@ async def receive_activity(
         raise SignatureError("request is not signed")
     key_id = signature_key_id(method, url, headers)
     actor_domain = _key_domain(actor_id)
-    blocked, unavailable = await domain_standing((_key_domain(key_id), actor_domain), actor_domain)
-    if blocked:
-        return Accepted("blocked")  # dropped before any key fetch (T13)
+    domains = (_key_domain(key_id), actor_domain)
+    policy = await policy_for(domains, health_of=[actor_domain])
+    standings = {policy.standing(domain) for domain in domains}
+    if Standing.REFUSED in standings:
+        # Suspended, or outside the allowlist: dropped before any key fetch (T13).
+        return Accepted("blocked")
     verified = await verify_request(method, url, headers, body, remote_actors.resolve_key)
     if verified.owner != actor_id:
         raise SignatureError("the signer is not the activity's actor")
     if not same_origin(activity_id, actor_id):
         raise OriginMismatch("activity id is on another origin than its actor")
-    if unavailable:  # a peer that speaks to us is up: resume what waited while it looked down
+    if policy.unavailable:  # a peer that speaks to us is up: resume what waited meanwhile
         await mark_domain_heard(actor_domain)
-    return await _store(activity, activity_id, kind, actor_id, verified.key_id, url)
+    # Cautious mode: a server not seen before is verified and kept, but waits for an admin.
+    held = Standing.PENDING in standings
+    item = _Item(activity, activity_id, kind, actor_id, actor_domain, verified.key_id, url)
+    return await _store(item, held=held)
 
 
 async def _is_known(actor_id: str) -> bool:
     return await Actor.exists(ap_id=actor_id)
 
 
-async def _store(
-    activity: dict[str, Any], activity_id: str, kind: str, actor_id: str, key_id: str, url: str
-) -> Accepted:
+@dataclass(frozen=True)
+class _Item:
+    activity: dict[str, Any]
+    activity_id: str
+    kind: str
+    actor_id: str
+    domain: str
+    key_id: str
+    url: str
+
+
+async def _store(item: _Item, *, held: bool) -> Accepted:
     # No read before the insert: the unique activity id decides, also between racing copies.
     try:
-        item = await InboxItem.create(
-            activity_ap_id=activity_id,
-            activity_type=kind,
-            actor_ap_id=actor_id,
-            signer_key_id=key_id,
-            recipient=url,
-            body=activity,
+        row = await InboxItem.create(
+            activity_ap_id=item.activity_id,
+            activity_type=item.kind,
+            actor_ap_id=item.actor_id,
+            domain=item.domain,
+            signer_key_id=item.key_id,
+            recipient=item.url,
+            body=item.activity,
             run_at=datetime.now(UTC),
+            state=JobState.HELD if held else JobState.QUEUED,
         )
     except IntegrityError:  # a replay, or a concurrent copy that won (T15, T18)
         return Accepted("duplicate")
-    return Accepted("stored", item.id)
+    return Accepted("held" if held else "stored", row.id)

@@ -1,13 +1,21 @@
-"""Instance-level federation policy: which peer domains this instance refuses to talk to."""
+"""Instance-level federation policy: which peer domains this instance blocks, limits or trusts.
+
+Every change goes through `fedgroups.groups.defederation.applying`, which settles what the
+change means for the queues (held activities released or dropped, deliveries to refused
+servers cancelled) and tells the local members it cuts off from groups or people elsewhere.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fedgroups.errors import ValidationError
-from fedgroups.models import BlockSeverity, DomainBlock
+from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups.defederation import applying
+from fedgroups.models import BlockSeverity, DomainAllow, DomainBlock
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
+MAX_REASON = 1_000
+DENIED = "not approved by the admins"
 
 
 def normalise_domain(domain: str) -> str:
@@ -22,23 +30,79 @@ def normalise_domain(domain: str) -> str:
     return f"{host.rstrip('.')}:{port}" if port else value
 
 
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"keep the reason under {MAX_REASON} characters")
+    return reason
+
+
 async def block_domain(
     domain: str, *, reason: str = "", severity: BlockSeverity = BlockSeverity.SUSPEND
 ) -> DomainBlock:
-    """Block a domain (or update the reason/severity of an existing block)."""
-    block, created = await DomainBlock.get_or_create(
-        domain=normalise_domain(domain), defaults={"reason": reason, "severity": severity}
-    )
-    if not created:
-        block.reason, block.severity = reason or block.reason, severity
-        await block.save(update_fields=["reason", "severity"])
+    """Block a domain (or change the reason/severity of an existing block).
+
+    suspend: nothing is accepted from it or sent to it. limit: its activities are accepted,
+    but its people and groups stay out of listings and its posts wait for review.
+    """
+    name, reason = normalise_domain(domain), _reason(reason)
+    async with applying():
+        block, created = await DomainBlock.get_or_create(
+            domain=name, defaults={"reason": reason, "severity": severity}
+        )
+        if not created:
+            block.reason, block.severity = reason or block.reason, severity
+            await block.save(update_fields=["reason", "severity"])
     return block
 
 
 async def unblock_domain(domain: str) -> bool:
     """Lift a block; False if there was none."""
-    return bool(await DomainBlock.filter(domain=normalise_domain(domain)).delete())
+    name = normalise_domain(domain)
+    async with applying():
+        return bool(await DomainBlock.filter(domain=name).delete())
 
 
 async def list_blocks() -> list[DomainBlock]:
     return await DomainBlock.all().order_by("domain")
+
+
+async def allow_domain(domain: str, *, reason: str = "") -> DomainAllow:
+    """Say yes to a domain: listed for allowlist mode, and what it sent while cautious mode
+    kept it waiting is processed now. A block on it still wins (lift it with unblock).
+    """
+    name, reason = normalise_domain(domain), _reason(reason)
+    async with applying():
+        allow, created = await DomainAllow.get_or_create(domain=name, defaults={"reason": reason})
+        if not created and reason:
+            allow.reason = reason
+            await allow.save(update_fields=["reason"])
+    return allow
+
+
+async def deny_domain(domain: str, *, reason: str = "") -> DomainBlock:
+    """Say no to a domain: off the allowlist, what it sent while waiting is dropped, and it
+    is suspended so that it does not come back as a new question.
+    """
+    name, reason = normalise_domain(domain), _reason(reason) or DENIED
+    async with applying():
+        await DomainAllow.filter(domain=name).delete()
+        block, created = await DomainBlock.get_or_create(
+            domain=name, defaults={"reason": reason, "severity": BlockSeverity.SUSPEND}
+        )
+        if not created:
+            block.reason, block.severity = reason, BlockSeverity.SUSPEND
+            await block.save(update_fields=["reason", "severity"])
+    return block
+
+
+async def disallow_domain(domain: str) -> None:
+    """Take a domain off the allowlist without blocking it (it asks again in cautious mode)."""
+    name = normalise_domain(domain)
+    async with applying():
+        if not await DomainAllow.filter(domain=name).delete():
+            raise NotFound(f"{name} was not on the allowlist")
+
+
+async def list_allows() -> list[DomainAllow]:
+    return await DomainAllow.all().order_by("domain")

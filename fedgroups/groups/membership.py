@@ -14,13 +14,12 @@ from fedgroups.errors import Conflict, NotFound
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
     Actor,
-    DomainBlock,
     Group,
     Membership,
     MembershipState,
     OutboxActivity,
 )
-from fedgroups.models.domain import domain_candidates
+from fedgroups.models.domain import policy_for
 
 
 def _follow_of(membership: Membership, group: Group, actor: Actor) -> dict[str, Any]:
@@ -143,7 +142,8 @@ _ADDRESSING = (
 
 
 async def approved_members(group: Group) -> list[Actor]:
-    """Everyone the group delivers to: approved members not on a blocked domain.
+    """Everyone the group delivers to: approved members on servers this instance talks to
+    (not suspended, and listed in allowlist mode; limited servers still receive).
 
     Only the columns addressing needs are read: every post of a big group asks for all its
     members, and whole rows (keys, texts, dates) were most of the cost of processing one.
@@ -151,14 +151,8 @@ async def approved_members(group: Group) -> list[Actor]:
     members = await Actor.filter(
         memberships__group=group, memberships__state=MembershipState.APPROVED
     ).only(*_ADDRESSING)
-    blocked = set(await DomainBlock.all().values_list("domain", flat=True))
-    if not blocked:
-        return list(members)
-    return [
-        actor
-        for actor in members
-        if actor.is_local or blocked.isdisjoint(domain_candidates(actor.domain))
-    ]
+    policy = await policy_for({actor.domain for actor in members if not actor.is_local})
+    return [actor for actor in members if actor.is_local or not policy.refuses(actor.domain)]
 
 
 async def is_member(group: Group, actor: Actor) -> bool:

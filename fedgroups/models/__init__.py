@@ -3,13 +3,14 @@
 from fedgroups.models.account import Account, AccountState
 from fedgroups.models.actor import Actor, ActorKind
 from fedgroups.models.delivery import Delivery
-from fedgroups.models.domain import BlockSeverity, DomainBlock, PeerDomain
+from fedgroups.models.domain import BlockSeverity, DomainAllow, DomainBlock, PeerDomain, Standing
 from fedgroups.models.group import Group
 from fedgroups.models.inbox_item import InboxItem
 from fedgroups.models.instance import InstanceProfile
 from fedgroups.models.membership import Membership, MembershipRole, MembershipState
 from fedgroups.models.notification import Notification, NotificationKind
 from fedgroups.models.outbox_activity import OutboxActivity
+from fedgroups.models.policy import FederationMode, InstancePolicy
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
 from fedgroups.models.remote_post import RemoteGroupPost
@@ -24,11 +25,14 @@ __all__ = [
     "ActorKind",
     "BlockSeverity",
     "Delivery",
+    "DomainAllow",
     "DomainBlock",
+    "FederationMode",
     "Group",
     "GroupSubscription",
     "GroupSubscriptionState",
     "InboxItem",
+    "InstancePolicy",
     "InstanceProfile",
     "JobState",
     "Membership",
@@ -41,5 +45,6 @@ __all__ = [
     "Post",
     "RemoteGroupPost",
     "Session",
+    "Standing",
     "ThrottleHit",
 ]

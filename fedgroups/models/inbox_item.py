@@ -17,6 +17,7 @@ class InboxItem(QueueFields, Model):
     activity_ap_id = fields.CharField(max_length=512, unique=True)
     activity_type = fields.CharField(max_length=32)
     actor_ap_id = fields.CharField(max_length=512, db_index=True)
+    domain = fields.CharField(max_length=255, default="")  # the actor's, so held items are found
     signer_key_id = fields.CharField(max_length=512)
     recipient = fields.CharField(max_length=512, default="")  # inbox URL it arrived at
     body: dict[str, Any] = fields.JSONField()

@@ -20,6 +20,7 @@ class JobState(StrEnum):
     IGNORED = "ignored"  # understood and deliberately not acted upon
     FAILED = "failed"  # gave up after the retry schedule; last_error says why
     PAUSED = "paused"  # the target domain is unavailable; resumes when it is heard from
+    HELD = "held"  # from a server an admin has not said yes to yet (cautious mode)
 
 
 class QueueFields:

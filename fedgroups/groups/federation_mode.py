@@ -1,0 +1,111 @@
+"""The instance's federation mode (open, allowlist, cautious) and cautious mode's questions.
+
+Allowlist mode federates only with listed domains. Cautious mode federates with the servers
+already known when it was switched on, plus those an admin says yes to; a server not seen
+before is verified and its activities kept, but they wait for `allow` or `deny`
+(Hometown's "cautiously optimistic" federation, hometown-fork/hometown#1220).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.functions import Count, Max, Min
+
+from fedgroups.errors import ValidationError
+from fedgroups.groups.defederation import applying
+from fedgroups.models import (
+    Actor,
+    DomainAllow,
+    DomainBlock,
+    FederationMode,
+    InboxItem,
+    InstancePolicy,
+    JobState,
+    PeerDomain,
+)
+
+KNOWN_BEFORE = "already known when cautious mode was switched on"
+SAMPLE_ACTORS = 3
+
+
+async def federation_mode() -> FederationMode:
+    row = await InstancePolicy.filter().order_by("id").first()
+    return row.federation_mode if row is not None else FederationMode.OPEN
+
+
+def parse_mode(value: str) -> FederationMode:
+    try:
+        return FederationMode(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in FederationMode)
+        raise ValidationError(f"the federation mode is one of {choices}") from None
+
+
+async def set_federation_mode(mode: FederationMode) -> FederationMode:
+    """Switch modes; members cut off by the switch are told, held activities settled."""
+    async with applying():
+        row = await InstancePolicy.filter().order_by("id").first()
+        previous = row.federation_mode if row is not None else FederationMode.OPEN
+        if mode == FederationMode.CAUTIOUS and previous != FederationMode.CAUTIOUS:
+            await _allow_known_domains()
+        if row is None:
+            await InstancePolicy.create(federation_mode=mode)
+        else:
+            row.federation_mode = mode
+            await row.save(update_fields=["federation_mode", "updated_at"])
+    return previous
+
+
+async def _allow_known_domains() -> int:
+    """Servers already seen are not new: cautious mode asks only about the ones to come."""
+    seen = set(await PeerDomain.all().values_list("domain", flat=True))
+    seen |= set(await Actor.filter(is_local=False).distinct().values_list("domain", flat=True))
+    decided = set(await DomainAllow.all().values_list("domain", flat=True))
+    decided |= set(await DomainBlock.all().values_list("domain", flat=True))
+    fresh = sorted(str(domain) for domain in seen - decided)
+    await DomainAllow.bulk_create(
+        [DomainAllow(domain=domain, reason=KNOWN_BEFORE) for domain in fresh],
+        ignore_conflicts=True,
+    )
+    return len(fresh)
+
+
+@dataclass(frozen=True)
+class PendingDomain:
+    """A server cautious mode keeps waiting: how much it sent, since when, and who."""
+
+    domain: str
+    activities: int
+    first_at: datetime
+    last_at: datetime
+    actors: list[str]
+
+
+async def pending_domains() -> list[PendingDomain]:
+    """Servers whose activities wait for an admin's yes or no, oldest question first."""
+    rows = (
+        await InboxItem.filter(state=JobState.HELD)
+        .annotate(activities=Count("id"), first_at=Min("created_at"), last_at=Max("created_at"))
+        .group_by("domain")
+        .values("domain", "activities", "first_at", "last_at")
+    )
+    pending = []
+    for row in sorted(rows, key=lambda row: (row["first_at"], row["domain"])):
+        actors = (
+            await InboxItem.filter(state=JobState.HELD, domain=row["domain"])
+            .distinct()
+            .limit(SAMPLE_ACTORS)
+            .values_list("actor_ap_id", flat=True)
+        )
+        pending.append(
+            PendingDomain(
+                domain=str(row["domain"]),
+                activities=int(row["activities"]),
+                first_at=row["first_at"],
+                last_at=row["last_at"],
+                actors=sorted(str(actor) for actor in actors),
+            )
+        )
+    return pending
