@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +19,28 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_DATA_DIR = "data"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 REGISTRATION_MODES = ("open", "approval", "closed")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long the worker waits for things, in seconds: production values by default.
+
+    Tests that drive real processes shorten them with the test-only variable
+    FEDGROUPS_TEST_TIMING (`delivery_lease=2,retry_base=0.2`), so a killed worker's jobs
+    come back and failed deliveries are retried within seconds. It is not part of the
+    operator contract: production instances leave it unset.
+    """
+
+    inbox_lease: float = 300.0  # processing may fetch a few remote documents
+    delivery_lease: float = 120.0  # well above delivery_deadline
+    delivery_deadline: float = 30.0  # a whole attempt, both signature knocks (T71)
+    retry_base: float = 30.0  # the first retry's wait, doubled on each failure
+    retry_cap: float = 6 * 3600.0  # no wait longer than this
+    poll_interval: float = 0.2  # idle check for due work
+    probe_interval: float = 300.0  # how often unavailable peers are probed
+
+
+TEST_TIMING_VARIABLE = "FEDGROUPS_TEST_TIMING"
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,7 @@ class Settings:
     workers: int
     # open: anyone signs up; approval: an admin approves each sign-up; closed: nobody can.
     registrations: str = "open"
+    timing: Timing = field(default_factory=Timing)
 
     @property
     def domain(self) -> str:
@@ -70,6 +93,7 @@ class Settings:
             ),
             workers=_parse_count("FEDGROUPS_WORKERS", env.get("FEDGROUPS_WORKERS", "1")),
             registrations=_parse_mode(env.get("FEDGROUPS_REGISTRATIONS", "open")),
+            timing=_parse_timing(env.get(TEST_TIMING_VARIABLE, "")),
         )
 
     def with_secret_key(self) -> Settings:
@@ -151,3 +175,22 @@ def _parse_count(name: str, value: str) -> int:
     if not 0 <= number <= 64:
         raise ConfigError(f"{name} must be between 0 and 64, got {number}")
     return number
+
+
+def _parse_timing(value: str) -> Timing:
+    """`name=seconds` pairs, comma-separated, over the defaults of `Timing`."""
+    known = {spec.name for spec in fields(Timing)}
+    chosen: dict[str, float] = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        name, _, number = pair.partition("=")
+        name = name.strip()
+        if name not in known:
+            raise ConfigError(f"{TEST_TIMING_VARIABLE}: unknown name {name!r}")
+        try:
+            seconds = float(number)
+        except ValueError:
+            raise ConfigError(f"{TEST_TIMING_VARIABLE}: {name} must be seconds") from None
+        if not 0 < seconds < 10**7:
+            raise ConfigError(f"{TEST_TIMING_VARIABLE}: {name} must be positive")
+        chosen[name] = seconds
+    return Timing(**chosen)

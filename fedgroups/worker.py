@@ -35,7 +35,6 @@ from fedgroups.errors import (
 from fedgroups.federation import queue
 from fedgroups.federation.context import start_federation
 from fedgroups.federation.delivery import (
-    DELIVERY_DEADLINE,
     PrivateKeys,
     deliver,
     serialize,
@@ -53,10 +52,6 @@ log = logging.getLogger(__name__)
 
 InboxProcessor = Callable[[InboxItem], Awaitable[None]]
 
-INBOX_LEASE = timedelta(minutes=5)  # processing may fetch a few remote documents
-DELIVERY_LEASE = timedelta(minutes=2)  # well above DELIVERY_DEADLINE
-POLL_INTERVAL = 0.2
-PROBE_INTERVAL = 300.0
 SHUTDOWN_GRACE = 10.0
 DELIVERIES_PER_SLOT = 16  # deliveries mostly wait on the network, so run many more of them
 DB_ERROR_PAUSE = 1.0
@@ -102,13 +97,14 @@ class Worker:
         concurrency: int = 4,
         worker_id: str | None = None,
         delivery_concurrency: int | None = None,
-        inbox_lease: timedelta = INBOX_LEASE,
-        delivery_lease: timedelta = DELIVERY_LEASE,
-        delivery_deadline: float = DELIVERY_DEADLINE,
-        poll_interval: float = POLL_INTERVAL,
-        probe_interval: float = PROBE_INTERVAL,
+        inbox_lease: timedelta | None = None,
+        delivery_lease: timedelta | None = None,
+        delivery_deadline: float | None = None,
+        poll_interval: float | None = None,
+        probe_interval: float | None = None,
         shutdown_grace: float = SHUTDOWN_GRACE,
     ) -> None:
+        """Leases, deadline and intervals default to `settings.timing`."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.settings = settings
@@ -118,9 +114,14 @@ class Worker:
         self.concurrency = concurrency
         self.delivery_concurrency = delivery_concurrency or concurrency * DELIVERIES_PER_SLOT
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.inbox_lease, self.delivery_lease = inbox_lease, delivery_lease
-        self.delivery_deadline = delivery_deadline
-        self.poll_interval, self.probe_interval = poll_interval, probe_interval
+        timing = settings.timing
+        self.inbox_lease = inbox_lease or timedelta(seconds=timing.inbox_lease)
+        self.delivery_lease = delivery_lease or timedelta(seconds=timing.delivery_lease)
+        self.delivery_deadline = delivery_deadline or timing.delivery_deadline
+        self.poll_interval = poll_interval or timing.poll_interval
+        self.probe_interval = probe_interval or timing.probe_interval
+        self.backoff_base = timedelta(seconds=timing.retry_base)
+        self.backoff_cap = timedelta(seconds=timing.retry_cap)
         self.shutdown_grace = shutdown_grace
         self._keys = PrivateKeys()
         self._slots = slots_for(client)
@@ -225,7 +226,8 @@ class Worker:
                 await queue.fail(row, f"{type(exc).__name__}: {exc}")
             else:
                 log.warning("%s %s failed, will retry", type(row).__name__, row.pk, exc_info=exc)
-                await queue.retry_later(row, _describe(exc))
+                delay = self._backoff(row.attempts)  # type: ignore[attr-defined]
+                await queue.retry_later(row, _describe(exc), delay=delay)
 
     async def _process(self, item: InboxItem) -> None:
         if item.attempts > queue.MAX_ATTEMPTS:  # it kept taking its workers down with it
@@ -250,9 +252,13 @@ class Worker:
                 key_loader=self._keys,
                 body=body,
                 deadline=self.delivery_deadline,
+                backoff=self._backoff,
             )
         finally:
             self._slots.release(row.domain)  # taken in _fill
+
+    def _backoff(self, attempts: int) -> timedelta:
+        return queue.backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
 
     async def _idle(self, timeout: float | None, stop: asyncio.Event | None = None) -> None:
         """Wait for a job to finish, a notify(), `stop`, or `timeout` seconds."""

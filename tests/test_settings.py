@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedgroups.errors import ConfigError
-from fedgroups.settings import Settings
+from fedgroups.settings import Settings, Timing
 
 
 def test_defaults_match_the_operator_contract() -> None:
@@ -18,6 +18,7 @@ def test_defaults_match_the_operator_contract() -> None:
     assert settings.data_dir == Path("data")
     assert settings.allow_private_peers is False
     assert settings.workers == 1
+    assert settings.timing == Timing()  # production waits unless a test shortens them
 
 
 def test_every_variable_is_read() -> None:
@@ -39,6 +40,12 @@ def test_every_variable_is_read() -> None:
     assert settings.workers == 4
 
 
+def test_test_timing_shortens_only_what_it_names() -> None:
+    timing = Settings.from_env({"FEDGROUPS_TEST_TIMING": "delivery_lease=2, retry_base=0.1"}).timing
+    assert (timing.delivery_lease, timing.retry_base) == (2.0, 0.1)
+    assert timing.delivery_deadline == Timing().delivery_deadline == 30.0
+
+
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
@@ -49,6 +56,9 @@ def test_every_variable_is_read() -> None:
         ("FEDGROUPS_ALLOW_PRIVATE_PEERS", "maybe", "0 or 1"),
         ("FEDGROUPS_WORKERS", "many", "whole number"),
         ("FEDGROUPS_WORKERS", "-1", "between 0 and 64"),
+        ("FEDGROUPS_TEST_TIMING", "lease=2", "unknown name"),
+        ("FEDGROUPS_TEST_TIMING", "delivery_lease=soon", "must be seconds"),
+        ("FEDGROUPS_TEST_TIMING", "retry_base=0", "must be positive"),
     ],
 )
 def test_bad_values_give_one_line_errors(name: str, value: str, fragment: str) -> None:

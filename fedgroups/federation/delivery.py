@@ -206,6 +206,7 @@ def slots_for(client: httpx.AsyncClient) -> DomainSlots:
 
 
 KeyLoader = Callable[[Actor], RSAPrivateKey]
+Backoff = Callable[[int], timedelta]
 
 
 class PrivateKeys:
@@ -238,16 +239,18 @@ async def deliver(
     key_loader: KeyLoader,
     body: bytes | None = None,
     deadline: float = DELIVERY_DEADLINE,
+    backoff: Backoff = queue.backoff,
 ) -> Outcome:
     """Make one attempt at a claimed delivery and settle it; per-domain limits are the caller's.
 
-    `body` lets a fan-out serialize the activity once for all of its recipients.
+    `body` lets a fan-out serialize the activity once for all of its recipients; `backoff`
+    maps the attempts made so far to the wait before the next one.
     """
     activity = await delivery.activity
     actor = await activity.actor
     if not actor.private_key_pem:
         outcome = Outcome(Verdict.FAIL, f"{actor.ap_id} has no private key to sign with")
-        await _apply(delivery, outcome, None)
+        await _apply(delivery, outcome, None, backoff)
         return outcome
     payload = body if body is not None else serialize(activity)
     status: int | None = None
@@ -261,11 +264,13 @@ async def deliver(
     else:
         status = response.status_code
         outcome = classify_response(status, response.headers, None)
-    await _apply(delivery, outcome, status)
+    await _apply(delivery, outcome, status, backoff)
     return outcome
 
 
-async def _apply(delivery: Delivery, outcome: Outcome, status: int | None) -> None:
+async def _apply(
+    delivery: Delivery, outcome: Outcome, status: int | None, backoff: Backoff
+) -> None:
     now = queue.utcnow()
     if outcome.peer_up is True:
         await peers.record_success(delivery.domain, now)
@@ -284,8 +289,8 @@ async def _apply(delivery: Delivery, outcome: Outcome, status: int | None) -> No
         )
     else:
         # Retry-After is a floor, never a shortcut past the backoff: "0" must not spin us.
-        backoff = queue.backoff(delivery.attempts)
-        delay = backoff if outcome.delay is None else max(outcome.delay, backoff)
+        wait = backoff(delivery.attempts)
+        delay = wait if outcome.delay is None else max(outcome.delay, wait)
         await queue.retry_later(
             delivery, reason, delay=delay, max_attempts=outcome.max_attempts, last_status=status
         )

@@ -40,17 +40,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+def backoff(
+    attempts: int,
+    *,
+    base: timedelta = BACKOFF_BASE,
+    cap: timedelta = BACKOFF_CAP,
+    rng: random.Random | None = None,
+) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt before the next one.
 
     30 s doubling per attempt (30 s, 1 min, 2 min … 4 h 16 min), then 6 h per step, each
     jittered by ±10 % so a recovering peer is not hit by every sender at once. With
     MAX_ATTEMPTS = 20 the 19 waits add up to about 62.5 h (at least 56 h with jitter), close
     to Mastodon's 16 retries over 2-3 days (security-cases §3); a peer down longer than that
-    is paused as a whole (see `fedgroups.federation.delivery`) instead of being given up on.
+    is paused as a whole (see `fedgroups.federation.peers`) instead of being given up on.
+    `base` and `cap` are for tests that cannot wait minutes (Settings.timing).
     """
     exponent = min(max(attempts, 1) - 1, 20)  # bounded so the float never overflows
-    nominal = min(BACKOFF_BASE.total_seconds() * 2**exponent, BACKOFF_CAP.total_seconds())
+    nominal = min(base.total_seconds() * 2**exponent, cap.total_seconds())
     factor = 1 + (rng or random).uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
     return timedelta(seconds=nominal * factor)
 
