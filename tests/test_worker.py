@@ -22,10 +22,10 @@ from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.models import Delivery, InboxItem, JobState, PeerDomain
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker, is_bad_input
+from tests.peer import Reply
 
 from .federation.delivery_support import (
     ReceiverFactory,
-    Reply,
     eventually,
     inbox_item,
     keys_of,

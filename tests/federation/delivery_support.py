@@ -1,44 +1,29 @@
 """Helpers for the queue, delivery and worker tests: real rows, and peers' inboxes on real sockets.
 
-`Receiver` is a starlette app under uvicorn on a loopback port. It verifies our HTTP signatures
-with `verify_request`, records every body it accepts, and misbehaves on request.
+The inboxes are `tests.peer.Receiver`s: signature-checking, recording, misbehaving on request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-import orjson
 import pytest
-import uvicorn
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from fedgroups.activitypub.keys import generate_key_pair
-from fedgroups.errors import SignatureError
 from fedgroups.federation import queue
 from fedgroups.federation.delivery import Outcome, PrivateKeys, deliver
 from fedgroups.federation.http import build_client
-from fedgroups.federation.signatures import PublicKeyInfo, SchemePreferences, verify_request
+from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.models import Actor, ActorKind, Delivery, InboxItem, OutboxActivity
 from fedgroups.settings import Settings
 from fedgroups.worker import Worker
 from tests.factories import make_remote_actor
-from tests.peer import free_port
+from tests.peer import Receiver, shared_key_pair
 
 LOCAL_BASE = "https://groups.test"
-key_pair = functools.cache(generate_key_pair)  # RSA generation is slow; one pair per run
+key_pair = shared_key_pair
 
 
 def utcnow() -> datetime:
@@ -119,108 +104,7 @@ def worker_for(settings: Settings, client: httpx.AsyncClient, **options: object)
     return Worker(settings, client, SchemePreferences(), _no_inbox_items, **options)  # type: ignore[arg-type]
 
 
-# --- a peer's inbox ------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int = 202
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # answer this late
-    hold: bool = False  # answer only when the test calls release_held() (or at stop)
-
-
-@dataclass
-class Received:
-    path: str
-    activity: dict[str, Any]
-    signer: str
-    at: float  # time.monotonic()
-
-
-class Receiver:
-    """A peer's inboxes on 127.0.0.1. Paths answer `replies.get(path, default)`."""
-
-    def __init__(self, public_keys: dict[str, str], port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.public_keys = public_keys  # key id -> public PEM of the actors allowed to sign
-        self.default = Reply()
-        self.replies: dict[str, Reply] = {}
-        self.received: list[Received] = []
-        self.rejected: list[str] = []
-        self.in_flight = 0
-        self._released = asyncio.Event()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def ids(self, path: str | None = None) -> list[str]:
-        return [r.activity["id"] for r in self.received if path in (None, r.path)]
-
-    def release_held(self) -> None:
-        self._released.set()
-
-    async def _resolve(self, key_id: str, refresh: bool) -> PublicKeyInfo:
-        pem = self.public_keys[key_id]
-        key = load_pem_public_key(pem.encode())
-        return PublicKeyInfo(key_id, key_id.split("#")[0], key)  # type: ignore[arg-type]
-
-    async def _inbox(self, request: Request) -> Response:
-        body = await request.body()
-        try:
-            verified = await verify_request(
-                "POST", str(request.url), request.headers, body, self._resolve
-            )
-        except (SignatureError, KeyError) as exc:
-            self.rejected.append(str(exc))
-            return Response(status_code=401)
-        self.received.append(
-            Received(request.url.path, orjson.loads(body), verified.owner, time.monotonic())
-        )
-        reply = self.replies.get(request.url.path, self.default)
-        self.in_flight += 1
-        try:
-            if reply.hold:
-                await self._released.wait()
-            elif reply.delay:
-                with contextlib.suppress(TimeoutError):  # stop() cuts the wait short
-                    await asyncio.wait_for(self._released.wait(), reply.delay)
-        finally:
-            self.in_flight -= 1
-        return Response(status_code=reply.status, headers=reply.headers)
-
-    async def _nodeinfo(self, request: Request) -> Response:
-        return Response(b'{"links": []}', media_type="application/json")
-
-    async def start(self) -> None:
-        app = Starlette(
-            routes=[
-                Route("/.well-known/nodeinfo", self._nodeinfo),
-                Route("/{path:path}", self._inbox, methods=["POST"]),
-            ]
-        )
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="critical",
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.005)
-
-    async def stop(self) -> None:
-        if self._server is None or self._task is None:
-            return
-        self.release_held()
-        self._server.should_exit = True
-        await self._task
-        self._server = self._task = None
+# --- peers' inboxes ------------------------------------------------------------------------
 
 
 ReceiverFactory = Callable[..., Awaitable[Receiver]]

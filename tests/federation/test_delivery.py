@@ -25,11 +25,10 @@ from fedgroups.models import (
     PeerDomain,
 )
 from fedgroups.settings import Settings
+from tests.peer import Reply, free_port
 
 from .delivery_support import (
     ReceiverFactory,
-    Reply,
-    free_port,
     keys_of,
     local_actor,
     outbox_activity,

@@ -11,11 +11,11 @@ from fedgroups.federation.delivery import enqueue
 from fedgroups.federation.peers import mark_domain_heard, probe_unavailable_domains
 from fedgroups.models import Actor, Delivery, JobState, PeerDomain
 from fedgroups.settings import Settings
+from tests.peer import free_port
 
 from .delivery_support import (
     LEASE,
     ReceiverFactory,
-    free_port,
     keys_of,
     local_actor,
     outbox_activity,
