@@ -84,8 +84,16 @@ class Instance:
         self.log.close()
 
 
-def start_instance(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Instance:
-    """Migrate and serve a fresh instance; returns once it answers HTTP."""
+def start_instance(
+    data_dir: Path,
+    database_url: str | None = None,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Instance:
+    """Migrate and serve a fresh instance; returns once it answers HTTP.
+
+    `extra_env` adds variables, such as the test-only FEDGROUPS_TEST_TIMING.
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +104,7 @@ def start_instance(data_dir: Path, database_url: str | None = None, workers: int
         "FEDGROUPS_DATABASE_URL": database_url or f"sqlite://{data_dir}/fedgroups.sqlite3",
         "FEDGROUPS_ALLOW_PRIVATE_PEERS": "1",
         "FEDGROUPS_WORKERS": str(workers),
+        **(extra_env or {}),
     }
     subprocess.run(
         [sys.executable, "-m", "fedgroups.cli", "migrate"], env=env, check=True,
@@ -110,6 +119,18 @@ def start_instance(data_dir: Path, database_url: str | None = None, workers: int
     instance = Instance(base_url=base_url, env=env, process=process, log_path=log_path, log=log)
     _wait_until_ready(instance)
     return instance
+
+
+def start_worker(instance: Instance, concurrency: int = 4) -> subprocess.Popen[str]:
+    """`fedgroups worker` against the instance's database, logging beside `serve`."""
+    log = (instance.log_path.parent / "worker.log").open("a")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "fedgroups.cli", "worker", "--concurrency", str(concurrency)],
+            env=instance.env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    finally:
+        log.close()  # the child holds its own copy
 
 
 def _wait_until_ready(instance: Instance) -> None:
