@@ -36,7 +36,8 @@ class Timing:
     delivery_deadline: float = 30.0  # a whole attempt, both signature knocks (T71)
     retry_base: float = 30.0  # the first retry's wait, doubled on each failure
     retry_cap: float = 6 * 3600.0  # no wait longer than this
-    poll_interval: float = 0.2  # idle check for due work
+    poll_interval: float = 0.2  # the first idle wait before looking for work again …
+    poll_max: float = 1.0  # … doubled while idle, up to this (notify() wakes workers at once)
     probe_interval: float = 300.0  # how often unavailable peers are probed
 
 

@@ -14,7 +14,7 @@ import socket
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -101,6 +101,7 @@ class Worker:
         delivery_lease: timedelta | None = None,
         delivery_deadline: float | None = None,
         poll_interval: float | None = None,
+        poll_max: float | None = None,
         probe_interval: float | None = None,
         shutdown_grace: float = SHUTDOWN_GRACE,
     ) -> None:
@@ -119,6 +120,7 @@ class Worker:
         self.delivery_lease = delivery_lease or timedelta(seconds=timing.delivery_lease)
         self.delivery_deadline = delivery_deadline or timing.delivery_deadline
         self.poll_interval = poll_interval or timing.poll_interval
+        self.poll_max = max(poll_max or timing.poll_max, self.poll_interval)
         self.probe_interval = probe_interval or timing.probe_interval
         self.backoff_base = timedelta(seconds=timing.retry_base)
         self.backoff_cap = timedelta(seconds=timing.retry_cap)
@@ -148,23 +150,62 @@ class Worker:
             await self._shutdown(grace=0)  # only on timeout or error: no job is left running
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Run until `stop` is set, then finish or hand back the jobs in flight (T75)."""
+        """Run until `stop` is set, then finish or hand back the jobs in flight (T75).
+
+        Idle, the worker does not claim in a loop: it reads when the next job falls due and
+        sleeps until then, or for an idle wait that doubles from `poll_interval` up to
+        `poll_max`, since other processes (a web process, a CLI command) may queue work it
+        is not told about. A notify() or a job finishing wakes it at once.
+        """
         loop = asyncio.get_running_loop()
         next_probe = loop.time() + self.probe_interval
         probe: asyncio.Task[Any] | None = None
+        wait = self.poll_interval
+        claim = True  # claim straight away, without asking whether anything is due
         try:
             while not stop.is_set():
-                started = await self._fill_or_pause()
+                started = await self._fill_or_pause() if claim else 0
                 if loop.time() >= next_probe and (probe is None or probe.done()):
                     probe = asyncio.create_task(probe_unavailable_domains(self.client))
                     probe.add_done_callback(self._forget)
                     next_probe = loop.time() + self.probe_interval
-                if not started:
-                    await self._idle(self.poll_interval, stop)
+                if started:
+                    wait, claim = self.poll_interval, True
+                    continue
+                claim = await self._wait_for_work(wait, stop, claimed=claim)
+                wait = min(wait * 2, self.poll_max)
         finally:
             if probe is not None:
                 probe.cancel()
             await self._shutdown(grace=self.shutdown_grace)
+
+    async def _wait_for_work(self, wait: float, stop: asyncio.Event, *, claimed: bool) -> bool:
+        """Sleep until work may be there (at most `wait` s); True when the next round should claim.
+
+        `claimed`: this round already tried, so work due now is work we cannot take yet (its
+        inbox or its peer is busy): wait for a job to finish or the next poll, never spin.
+        """
+        if claimed and self._jobs:  # busy: a job finishing is what frees a slot or an inbox
+            await self._idle(wait, stop)
+            return True
+        due = await self._next_due()
+        now = queue.utcnow()
+        if due is not None and due <= now:
+            if not claimed:
+                return True  # it fell due while we slept: take it now
+            sleep = wait
+        else:
+            sleep = wait if due is None else min(wait, (due - now).total_seconds())
+        woken = await self._idle(sleep, stop)
+        return woken or (due is not None and queue.utcnow() >= due)
+
+    async def _next_due(self) -> datetime | None:
+        try:
+            return await queue.next_due((InboxItem, Delivery))
+        except (BaseORMException, OSError):  # as in _fill_or_pause: try again by claiming
+            log.exception("worker %s cannot read the queue", self.worker_id)
+            await asyncio.sleep(DB_ERROR_PAUSE)
+            return queue.utcnow()
 
     async def _fill_or_pause(self) -> int:
         try:
@@ -260,19 +301,23 @@ class Worker:
     def _backoff(self, attempts: int) -> timedelta:
         return queue.backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
 
-    async def _idle(self, timeout: float | None, stop: asyncio.Event | None = None) -> None:
-        """Wait for a job to finish, a notify(), `stop`, or `timeout` seconds."""
+    async def _idle(self, timeout: float | None, stop: asyncio.Event | None = None) -> bool:
+        """Wait for a job to finish, a notify(), `stop`, or `timeout` seconds.
+
+        True when something happened before the timeout.
+        """
         waiters = [asyncio.ensure_future(self._wake.wait())]
         if stop is not None:
             waiters.append(asyncio.ensure_future(stop.wait()))
         try:
-            await asyncio.wait(
+            done, _ = await asyncio.wait(
                 [*self._jobs, *waiters], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             for waiter in waiters:
                 waiter.cancel()
         self._wake.clear()
+        return bool(done)
 
     async def _shutdown(self, grace: float) -> None:
         """Let jobs in flight finish for `grace` seconds, then cancel them and hand them back."""

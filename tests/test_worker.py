@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -220,6 +221,58 @@ async def test_notify_wakes_the_worker_and_stop_ends_it(
             break
         await asyncio.sleep(0.01)
     assert item.state == JobState.DONE
+
+
+@pytest.fixture
+async def idle_worker(
+    settings: Settings, peer_client: httpx.AsyncClient
+) -> AsyncIterator[tuple[Worker, list[tuple[str, float]]]]:
+    """A worker in run_forever polling from 0.05 s up to 3 s; yields (worker, processed)."""
+    processed: list[tuple[str, float]] = []  # (activity id, loop time)
+
+    async def process(item: InboxItem) -> None:
+        processed.append((item.activity_ap_id, asyncio.get_running_loop().time()))
+
+    worker = _worker(settings, peer_client, process, poll_interval=0.05, poll_max=3.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    yield worker, processed
+    stop.set()
+    async with asyncio.timeout(5):
+        await task
+
+
+async def test_an_idle_worker_reads_instead_of_claiming(
+    db: None, idle_worker: tuple[Worker, list[tuple[str, float]]], caplog: pytest.LogCaptureFixture
+) -> None:
+    await asyncio.sleep(0.2)  # past the first claims
+    with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+        await asyncio.sleep(1.5)
+    statements = [record.getMessage().split(None, 1)[0].upper() for record in caplog.records]
+    # Polling every 0.05 s with two claims each would be 60 UPDATEs: none, and few reads.
+    assert "UPDATE" not in statements
+    assert 1 <= statements.count("SELECT") <= 8
+
+
+async def test_an_idle_worker_wakes_when_work_falls_due(
+    db: None, idle_worker: tuple[Worker, list[tuple[str, float]]]
+) -> None:
+    worker, processed = idle_worker
+    await asyncio.sleep(0.2)
+    # Queued by another process: no notify(). Found by the next idle poll.
+    loop = asyncio.get_running_loop()
+    queued_at = loop.time()
+    await inbox_item(1)
+    await eventually(lambda: len(processed) == 1, timeout=5)
+    assert processed[0][1] - queued_at < 3.0 + 0.5
+    # Queued here to run soon (a retry): taken when due, not at the idle poll after it.
+    await asyncio.sleep(2)  # idle for so long that the idle wait is now 1.6 s or more
+    due_in = 0.5
+    await inbox_item(2, run_at=utcnow() + timedelta(seconds=due_in))
+    queued_at = loop.time()
+    worker.notify()
+    await eventually(lambda: len(processed) == 2, timeout=5)
+    assert due_in <= processed[1][1] - queued_at < due_in + 0.8
 
 
 async def test_shutdown_hands_unfinished_jobs_back(

@@ -64,10 +64,7 @@ async def _receive(request: Request) -> Response:
     except KeyUnavailable:
         # The sender should retry: its key host could not be reached (Mastodon 4.5.4+).
         return _problem(503, "could not fetch the signing key; try again later")
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.notify()
-    return Response(status_code=202)
+    return Response(status_code=202)  # the middleware wakes the workers once it is sent
 
 
 async def shared_inbox(request: Request) -> Response:

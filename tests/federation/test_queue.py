@@ -152,6 +152,24 @@ async def test_claim_can_skip_busy_domains(db: None) -> None:
     assert [row.domain for row in claimed] == ["b.test"]
 
 
+async def test_next_due_is_the_earliest_run_or_lease_end(db: None) -> None:
+    models = (InboxItem, Delivery)
+    assert await queue.next_due(models) is None  # nothing waits: sleep as long as allowed
+    now = utcnow()
+    later = await inbox_item(1, run_at=now + timedelta(minutes=5))
+    assert await queue.next_due(models) == later.run_at
+    await _deliveries("https://peer.test/inbox")
+    lease = timedelta(minutes=2)
+    (running,) = await queue.claim(Delivery, worker_id="w", lease=lease, limit=1, now=now)
+    assert await queue.next_due(models) == now + lease  # due again if its worker dies
+    await queue.complete(running)
+    paused = await inbox_item(2, run_at=now - timedelta(hours=1))
+    await InboxItem.filter(id=paused.id).update(state=JobState.PAUSED)  # waits for its peer
+    assert await queue.next_due(models) == later.run_at
+    await InboxItem.filter(id=later.id).update(state=JobState.DONE)
+    assert await queue.next_due(models) is None
+
+
 async def test_settling_records_outcome_and_error(db: None) -> None:
     for number in range(5):
         await inbox_item(number)
