@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -30,14 +29,6 @@ SUCCESS_REFRESH = timedelta(minutes=1)  # how stale last_success_at may get befo
 PROBE_PATH = "/.well-known/nodeinfo"
 PROBE_TIMEOUT = 10.0
 PROBE_CONCURRENCY = 8
-
-
-async def unavailable_domains(domains: Collection[str]) -> set[str]:
-    """Which of `domains` are currently marked unavailable (their new work waits paused)."""
-    found = await PeerDomain.filter(
-        domain__in=list(domains), unavailable_since__isnull=False
-    ).values_list("domain", flat=True)
-    return {str(domain) for domain in found}
 
 
 async def record_success(domain: str, now: datetime) -> None:
