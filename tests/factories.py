@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from fedgroups.groups.accounts import create_account
 from fedgroups.groups.directory import create_group
 from fedgroups.groups.following import record_ban, record_follow_answer, subscribe
@@ -57,3 +61,24 @@ async def make_membership_elsewhere(
     if state == "banned":
         await record_ban(group, person.ap_id)
     return await GroupSubscription.get(id=subscription.id)
+
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def captured(software: str, name: str, replacements: dict[str, str]) -> dict[str, Any]:
+    """A payload captured from real software, its ids swapped for the test's own (whole
+    strings only, so one id is never rewritten inside another)."""
+    document = json.loads((PAYLOADS / software / name).read_text())["payload"]
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return replacements.get(value, value)
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        return value
+
+    result: dict[str, Any] = swap(document)
+    return result

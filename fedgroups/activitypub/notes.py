@@ -58,3 +58,26 @@ def render_group_note(note: GroupNote) -> dict[str, Any]:
     if note.updated is not None:
         document["updated"] = iso(note.updated)
     return document
+
+
+def render_direct_note(
+    ap_id: str,
+    group_id: str,
+    recipient_id: str,
+    recipient_handle: str,
+    content_html: str,
+    published: datetime,
+) -> dict[str, Any]:
+    """A Note from the group to one person only, mentioning them: Mastodon shows it as a
+    private mention in their notifications (its "direct" visibility)."""
+    return {
+        "@context": NOTE_CONTEXT,
+        "id": ap_id,
+        "type": "Note",
+        "attributedTo": group_id,
+        "to": [recipient_id],
+        "cc": [],
+        "content": content_html,
+        "published": iso(published),
+        "tag": [{"type": "Mention", "href": recipient_id, "name": recipient_handle}],
+    }

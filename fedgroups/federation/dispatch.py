@@ -21,6 +21,13 @@ from fedgroups.federation.handlers.group_notes import (
     receive_delete,
     receive_update,
 )
+from fedgroups.federation.handlers.moderation import (
+    receive_announced_activity,
+    receive_collection_change,
+    receive_flag,
+    receive_lock,
+    receive_undo_lock,
+)
 from fedgroups.federation.handlers.subscriptions import (
     receive_accept_follow,
     receive_block,
@@ -49,7 +56,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Update", ANY): receive_update,
     **{("Update", kind): receive_update_actor for kind in ACTOR_TYPES},
     ("Delete", ANY): receive_delete,  # a post (id, Tombstone or object) or the actor itself
-    ("Block", ANY): receive_block,  # of one of our groups by a member, or a ban by a group
+    # Of one of our groups by a member, a ban by one of its moderators, or a ban by a group.
+    ("Block", ANY): receive_block,
     # Answers of remote groups that local people follow.
     ("Accept", "Follow"): receive_accept_follow,
     ("Accept", ANY): receive_accept_follow,  # the Follow named by id only
@@ -60,9 +68,36 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Announce", ANY): receive_announce,
     **{("Announce", kind): receive_announce for kind in ANNOUNCED_TYPES},
     ("Undo", "Announce"): receive_undo_announce,
+    # Moderation by a group's moderators on other servers, and reports (moderation.py).
+    ("Lock", ANY): receive_lock,
+    ("Undo", "Lock"): receive_undo_lock,
+    ("Add", ANY): receive_collection_change,
+    ("Remove", ANY): receive_collection_change,
+    ("Flag", ANY): receive_flag,
 }
+# What a moderator may also send wrapped in an Announce of their own (FEP-1b12).
+WRAPPABLE = frozenset(
+    {receive_delete, receive_block, receive_undo_block, receive_lock, receive_undo_lock}
+)
+
+
+async def receive_announce_moderation(received: Received) -> None:
+    await receive_announced_activity(received, _wrappable_handler)
+
+
+def _wrappable_handler(inner: dict[str, Any]) -> Handler | None:
+    handler = handler_for(inner)
+    return handler if handler in WRAPPABLE else None
+
+
+HANDLERS.update(
+    {
+        ("Announce", kind): receive_announce_moderation
+        for kind in ("Delete", "Block", "Lock", "Undo")
+    }
+)
 # Activities whose object may be of any type (or an id): unknown object types still match.
-ANY_OBJECT = frozenset({"Follow", "Delete", "Block"})
+ANY_OBJECT = frozenset({"Follow", "Delete", "Block", "Lock", "Add", "Remove", "Flag"})
 
 
 def _object_type(activity: dict[str, Any]) -> str:

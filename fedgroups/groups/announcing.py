@@ -97,6 +97,36 @@ async def relay_activity(group: Group, post: Post, activity: dict[str, Any]) -> 
     await _publish_announce(group, post, activity, audiences.group_aware)
 
 
+async def relay_group_activity(
+    group: Group, activity: dict[str, Any], *, object_ap_id: str = "", among_members: bool = False
+) -> None:
+    """A moderation activity (Add, Remove, Lock, Block...) announced by the group to FEP-1b12
+    members, who take moderation only when the group announces it (FEP-1b12 "Group moderation").
+
+    Microblogs ignore these, so they are not sent any. `among_members` keeps the Announce off
+    Public even in a public group (bans are the members' business, not the world's).
+    """
+    audiences = await audiences_of(group)
+    if not audiences.group_aware:
+        return
+    is_public = not group.is_private and not among_members
+    wrapper = render_announce(
+        group.actor.ap_id,
+        new_activity_id(group.actor),
+        activity,
+        followers=group.actor.followers_url,
+        is_public=is_public,
+    )
+    await publish(
+        group.actor,
+        wrapper,
+        audiences.group_aware,
+        group=group,
+        object_ap_id=object_ap_id,
+        is_public=is_public,
+    )
+
+
 async def relay_removal(group: Group, post: Post) -> None:
     """The group itself removes the post for FEP-1b12 members (Lemmy's "remove", interop 4.6).
 

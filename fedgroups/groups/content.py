@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
 from typing import Final
 
 import nh3
@@ -51,3 +53,13 @@ def render_plain_paragraphs(text: str) -> str:
 def plain_text(text: str, limit: int) -> str:
     """A plain-text field (content warning, title): no markup at all, bounded."""
     return nh3.clean(text[:limit], tags=set())
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def words_of(markup: str) -> str:
+    """What stored HTML says, for matching rules: tags become spaces, entities are decoded,
+    compatibility forms folded (NFKC) and case ignored, so look-alike spellings still match."""
+    text = html.unescape(_TAG.sub(" ", markup))
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -6,11 +6,20 @@ approves or rejects it (`fedgroups group approve|reject`). Banned actors are ref
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
+from html import escape
 from typing import Any, Literal
 
-from fedgroups.activitypub.activities import render_block, render_follow_answer, render_undo
+from fedgroups.activitypub.activities import (
+    render_block,
+    render_create,
+    render_follow_answer,
+    render_undo,
+)
+from fedgroups.activitypub.notes import render_direct_note
 from fedgroups.errors import Conflict, NotFound
+from fedgroups.groups.content import render_plain_paragraphs
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
     Actor,
@@ -49,6 +58,8 @@ async def request_membership(group: Group, actor: Actor, follow_ap_id: str) -> M
         membership.decided_at = datetime.now(UTC)
         await membership.save()
         await _answer(group, actor, membership, accepted=True)
+        if not already_member:
+            await _welcome(group, actor)
     else:
         membership.state = MembershipState.PENDING
         await membership.save()
@@ -66,6 +77,8 @@ async def decide_membership(group: Group, actor: Actor, *, approve: bool) -> Mem
     membership.decided_at = datetime.now(UTC)
     await membership.save()
     await _answer(group, actor, membership, accepted=approve)
+    if approve:
+        await _welcome(group, actor)
     return membership
 
 
@@ -127,6 +140,37 @@ async def _answer(group: Group, actor: Actor, membership: Membership, *, accepte
     follow = _follow_of(membership, group, actor)
     activity = render_follow_answer(kind, group.actor.ap_id, new_activity_id(group.actor), follow)
     await publish(group.actor, activity, [actor], group=group, is_public=False)
+
+
+MAX_RULES_IN_WELCOME = 2_000
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+async def _welcome(group: Group, actor: Actor) -> None:
+    """A newcomer from another server gets the group's rules in a private mention.
+
+    Mastodon shows nothing of an Accept, and nobody confirms rules on their own server before
+    posting, so the rules come to them, with a link to the group's page where they stay.
+    """
+    if actor.is_local or not group.rules.strip():
+        return
+    page = escape(group.actor.url or group.actor.ap_id, quote=True)
+    handle = f"@{actor.username}@{actor.domain}"
+    mention = f'<a href="{escape(actor.url or actor.ap_id, quote=True)}" class="u-url mention">'
+    content = (
+        f"<p>{mention}{escape(handle)}</a> Welcome to {escape(group.name)}! Please read the "
+        f'group\'s rules before you post; they are also on <a href="{page}">{page}</a>.</p>'
+        + render_plain_paragraphs(_cut(group.rules, MAX_RULES_IN_WELCOME))
+    )
+    note_id = f"{group.actor.ap_id}/welcome/{secrets.token_urlsafe(12)}"
+    note = render_direct_note(
+        note_id, group.actor.ap_id, actor.ap_id, handle, content, datetime.now(UTC)
+    )
+    create = render_create(group.actor.ap_id, new_activity_id(group.actor), note)
+    await publish(group.actor, create, [actor], group=group, is_public=False)
 
 
 _ADDRESSING = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from fedgroups.groups.announcing import (
 )
 from fedgroups.groups.content import plain_text, sanitize_html
 from fedgroups.groups.membership import is_member
+from fedgroups.groups.modlog import Acting, record
 from fedgroups.groups.notifications import notify_post
 from fedgroups.groups.republish import (
     credited,
@@ -26,7 +28,8 @@ from fedgroups.groups.republish import (
     publish_note_deletion,
     publish_note_update,
 )
-from fedgroups.models import Actor, Group, Post
+from fedgroups.groups.screening import Outcome, screen_post
+from fedgroups.models import Actor, Group, HeldPost, ModerationAction, Post
 
 
 def _published(post: ParsedPost) -> datetime:
@@ -65,14 +68,59 @@ def _cleaned(post: ParsedPost) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A member's post as the group will publish it: checked and sanitised, not yet stored.
+
+    `fields` are the post's own (type, title, warning, HTML, url); `create` is the activity as
+    received, which FEP-1b12 members get wrapped verbatim.
+    """
+
+    ap_id: str
+    in_reply_to: str
+    is_public: bool
+    published_at: datetime
+    fields: dict[str, Any]
+    create: dict[str, Any] | None = None
+    recipients: frozenset[str] = frozenset()  # who it addresses or mentions (notifications)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Everything it says, for the keyword rules."""
+        return tuple(str(self.fields.get(key, "")) for key in ("name", "summary", "content"))
+
+
+def draft_of(post: ParsedPost, create: dict[str, Any] | None = None) -> Draft:
+    return Draft(
+        ap_id=post.ap_id,
+        in_reply_to=post.in_reply_to,
+        is_public=post.is_public,
+        published_at=_published(post),
+        fields=_cleaned(post),
+        create=create,
+        recipients=post.recipients,
+    )
+
+
+async def is_carried(group: Group, ap_id: str) -> bool:
+    """The group already holds this post: published, republished, or waiting for review."""
+    published = Post.filter(Q(ap_id=ap_id) | Q(source_ap_id=ap_id), group=group)
+    return await published.exists() or await HeldPost.exists(group=group, ap_id=ap_id)
+
+
+async def is_locked(group: Group, thread_root: str) -> bool:
+    return await Post.exists(group=group, ap_id=thread_root, locked_at__isnull=False)
+
+
 async def receive_post(
     group: Group, author: Actor, post: ParsedPost, create: dict[str, Any] | None = None
 ) -> Post | None:
-    """Store a member's post in the group and announce it; None when it is not for the group.
+    """Take a member's post into the group; None when it is not (or not yet) published.
 
     A post is the group's when it addresses or mentions the group, or replies in a thread the
-    group carries. Only approved members' posts are announced (guppe learned this the hard
-    way). `create` is the activity as received: FEP-1b12 members get it wrapped verbatim.
+    group carries. Only approved members' posts are taken (guppe learned this the hard way),
+    never replies in a locked thread, and the group's rules may hold or refuse it.
+    `create` is the activity as received: FEP-1b12 members get it wrapped verbatim.
     """
     if is_poll_vote(post):
         return None  # votes are between voter and poll author: never redistributed
@@ -81,47 +129,81 @@ async def receive_post(
         return None
     if not await is_member(group, author):
         return None
-    if await Post.filter(group=group).filter(ap_id=post.ap_id).exists() or await Post.exists(
-        group=group, source_ap_id=post.ap_id
-    ):
+    if await is_carried(group, post.ap_id):
         return None  # a replay or a second copy: announced once only (T15)
-    if group.is_private or not post.is_public:
+    if root is not None and await is_locked(group, root):
+        return None  # a moderator locked the thread: replies are no longer shared
+    return await take_post(group, author, draft_of(post, create))
+
+
+async def take_post(group: Group, author: Actor, draft: Draft) -> Post | None:
+    """Publish, hold or refuse a member's post, as the group's and instance's rules say."""
+    verdict = await screen_post(group, author, *draft.texts)
+    if verdict.outcome == Outcome.PUBLISH:
+        return await publish_draft(group, author, draft)
+    acting = Acting(reason=verdict.log_reason, is_automatic=True)
+    async with in_transaction():
+        if verdict.outcome == Outcome.HOLD:
+            await HeldPost.create(
+                group=group,
+                author=author,
+                ap_id=draft.ap_id,
+                in_reply_to=draft.in_reply_to,
+                is_public=draft.is_public,
+                published_at=draft.published_at,
+                create_activity=draft.create,
+                reason=verdict.reason,
+                **draft.fields,
+            )
+        action = (
+            ModerationAction.HOLD_POST
+            if verdict.outcome == Outcome.HOLD
+            else ModerationAction.REJECT_POST
+        )
+        await record(group, action, acting, subject=author, object_ap_id=draft.ap_id)
+    return None
+
+
+async def publish_draft(group: Group, author: Actor, draft: Draft) -> Post:
+    """Store the post and announce it, or republish it as the group's own Note."""
+    root = await thread_root_of(group, draft.in_reply_to)
+    if group.is_private or not draft.is_public:
         # Mastodon cannot boost a followers-only or direct post, and the member meant it for
         # the group alone: the group says it in its own name, to its members only (interop 7).
-        return await _republish(group, author, post, root)
+        return await _republish(group, author, draft, root)
     async with in_transaction():
         stored = await Post.create(
-            ap_id=post.ap_id,
+            ap_id=draft.ap_id,
             group=group,
             author=author,
             publisher=author,
-            in_reply_to=post.in_reply_to,
+            in_reply_to=draft.in_reply_to,
             thread_root=root or "",
-            is_public=post.is_public,
-            published_at=_published(post),
-            create_activity=create,
-            **_cleaned(post),
+            is_public=draft.is_public,
+            published_at=draft.published_at,
+            create_activity=draft.create,
+            **draft.fields,
         )
         await announce(group, stored)
-        await notify_post(group, stored, post.recipients)  # replies and mentions of locals
+        await notify_post(group, stored, draft.recipients)  # replies and mentions of locals
     return stored
 
 
-async def _republish(group: Group, author: Actor, post: ParsedPost, root: str | None) -> Post:
+async def _republish(group: Group, author: Actor, draft: Draft, root: str | None) -> Post:
     """A members-only group posts the member's words as its own Note to its followers."""
-    fields = _cleaned(post)
+    fields = dict(draft.fields)
     fields["content"] = credited(author, fields["content"])
     async with in_transaction():
         stored = await Post.create(
             ap_id=new_note_id(group),
-            source_ap_id=post.ap_id,
+            source_ap_id=draft.ap_id,
             group=group,
             author=author,
             publisher=group.actor,
-            in_reply_to=await group_reply_target(group, post.in_reply_to),
+            in_reply_to=await group_reply_target(group, draft.in_reply_to),
             thread_root=root or "",
             is_public=False,
-            published_at=_published(post),
+            published_at=draft.published_at,
             **fields,
         )
         await publish_note(group, stored)
@@ -136,7 +218,14 @@ async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:
 
 
 async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -> int:
-    """The author edited their post: every group copy changes and the edit is relayed."""
+    """The author edited their post: every group copy changes and the edit is relayed.
+
+    A copy still waiting for review takes the edit too; FEP-1b12 members will be given the
+    Update instead of the Create, which Lemmy-family software reads as the post itself.
+    """
+    await HeldPost.filter(author=author, ap_id=post.ap_id).update(
+        create_activity=update, **_cleaned(post)
+    )
     copies = await _authored_copies(author, post.ap_id)
     for stored in copies:
         async with in_transaction():
@@ -154,11 +243,15 @@ async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -
 
 
 async def delete_post(author: Actor, ap_id: str, delete: dict[str, Any] | None) -> int:
-    """The author deleted their post: tombstoned here, boosts undone, the Delete relayed."""
+    """The author deleted their post: tombstoned here, boosts undone, the Delete relayed.
+
+    A copy still waiting for review is simply dropped: nobody saw it.
+    """
+    withdrawn = await HeldPost.filter(author=author, ap_id=ap_id).delete()
     copies = await _authored_copies(author, ap_id)
     for stored in copies:
         async with in_transaction():
-            await _tombstone(stored)
+            await tombstone(stored)
             if stored.source_ap_id:
                 await publish_note_deletion(stored.group, stored)
                 continue
@@ -167,10 +260,10 @@ async def delete_post(author: Actor, ap_id: str, delete: dict[str, Any] | None) 
                 await relay_activity(stored.group, stored, delete)
             else:
                 await relay_removal(stored.group, stored)
-    return len(copies)
+    return len(copies) + withdrawn
 
 
-async def _tombstone(post: Post) -> None:
+async def tombstone(post: Post) -> None:
     # Nothing of what was said is kept: a support group's deleted post is gone.
     post.deleted_at = datetime.now(UTC)
     post.content = post.summary = post.name = ""

@@ -17,11 +17,13 @@ from tortoise.queryset import QuerySet
 
 from fedgroups.activitypub.vocabulary import PUBLIC
 from fedgroups.models import (
+    Account,
     Actor,
     Group,
     GroupSubscription,
     GroupSubscriptionState,
     Membership,
+    MembershipRole,
     MembershipState,
     OutboxActivity,
     Post,
@@ -43,6 +45,39 @@ async def is_approved_member(group: Group, viewer: Viewer) -> bool:
     if actor is None:
         return False
     return await Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED)
+
+
+async def is_instance_admin(viewer: Viewer) -> bool:
+    actor = await _who(viewer)
+    if actor is None or not actor.is_local:
+        return False
+    return await Account.exists(actor=actor, is_admin=True, is_suspended=False)
+
+
+async def can_moderate(group: Group, viewer: Viewer) -> bool:
+    """The group's moderators and owner (as its moderators collection lists them), and admins.
+
+    Only they see the queue of held posts, reports and join requests, and act on them.
+    """
+    actor = await _who(viewer)
+    if actor is None:
+        return False
+    is_moderator = await Membership.exists(
+        group=group,
+        actor=actor,
+        state=MembershipState.APPROVED,
+        role__in=[MembershipRole.MODERATOR, MembershipRole.OWNER],
+    )
+    return is_moderator or await is_instance_admin(actor)
+
+
+async def can_read_moderation_log(group: Group, viewer: Viewer) -> bool:
+    """A group's moderation log is for its members (Lemmy shows private groups' to members only).
+
+    It names members and the posts acted on, so even a public group keeps it among members.
+    """
+    actor = await _who(viewer)
+    return await is_approved_member(group, actor) or await can_moderate(group, actor)
 
 
 async def can_read_content(group: Group, viewer: Viewer) -> bool:

@@ -8,12 +8,20 @@ from fedgroups.models.group import Group
 from fedgroups.models.inbox_item import InboxItem
 from fedgroups.models.instance import InstanceProfile
 from fedgroups.models.membership import Membership, MembershipRole, MembershipState
+from fedgroups.models.moderation import (
+    HeldPost,
+    KeywordAction,
+    KeywordRule,
+    ModerationAction,
+    ModerationEntry,
+)
 from fedgroups.models.notification import Notification, NotificationKind
 from fedgroups.models.outbox_activity import OutboxActivity
 from fedgroups.models.policy import FederationMode, InstancePolicy
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
 from fedgroups.models.remote_post import RemoteGroupPost
+from fedgroups.models.report import Report, ReportState
 from fedgroups.models.session import Session
 from fedgroups.models.subscription import GroupSubscription, GroupSubscriptionState
 from fedgroups.models.throttle import ThrottleHit
@@ -31,19 +39,26 @@ __all__ = [
     "Group",
     "GroupSubscription",
     "GroupSubscriptionState",
+    "HeldPost",
     "InboxItem",
     "InstancePolicy",
     "InstanceProfile",
     "JobState",
+    "KeywordAction",
+    "KeywordRule",
     "Membership",
     "MembershipRole",
     "MembershipState",
+    "ModerationAction",
+    "ModerationEntry",
     "Notification",
     "NotificationKind",
     "OutboxActivity",
     "PeerDomain",
     "Post",
     "RemoteGroupPost",
+    "Report",
+    "ReportState",
     "Session",
     "Standing",
     "ThrottleHit",

@@ -26,6 +26,8 @@ class Group(Model):
     is_private = fields.BooleanField(default=False)
     # Asked of people who request to join a members-only group here (a list of strings).
     join_questions: list[str] = fields.JSONField(default=list)
+    # A new member's first N posts wait for a moderator (0: nobody's posts wait).
+    review_first_posts = fields.IntField(default=0)
     owner: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="owned_groups", null=True, on_delete=fields.SET_NULL
     )

@@ -42,6 +42,7 @@ class Membership(Model):
     follow_ap_id = fields.CharField(max_length=512, default="")
     # [[question, answer], ...] as the requester answered the group's join questions.
     join_answers: list[list[str]] = fields.JSONField(default=list)
+    rules_accepted_at = fields.DatetimeField(null=True)  # a local member confirmed the rules
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 

@@ -42,6 +42,8 @@ class Post(Model):
     url = fields.CharField(max_length=512, default="")
     is_public = fields.BooleanField(default=True)
     is_pinned = fields.BooleanField(default=False)
+    # Set on a thread's first post: replies are no longer announced (a moderator locked it).
+    locked_at = fields.DatetimeField(null=True)
     # The Create as received, verbatim: FEP-1b12 peers get it embedded in the group's Announce.
     create_activity: dict[str, Any] | None = fields.JSONField(null=True)
     published_at = fields.DatetimeField(db_index=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fedgroups.federation.dispatch import handler_for
+from fedgroups.federation.dispatch import handler_for, receive_announce_moderation
 from fedgroups.federation.handlers.actors import receive_update_actor
 from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.follow import receive_follow
@@ -14,6 +14,12 @@ from fedgroups.federation.handlers.group_notes import (
     receive_create,
     receive_delete,
     receive_update,
+)
+from fedgroups.federation.handlers.moderation import (
+    receive_collection_change,
+    receive_flag,
+    receive_lock,
+    receive_undo_lock,
 )
 from fedgroups.federation.handlers.subscriptions import (
     receive_accept_follow,
@@ -45,8 +51,15 @@ from fedgroups.federation.handlers.subscriptions import (
         ("Announce", {"type": "Note"}, receive_announce),
         ("Announce", {"type": "Create"}, receive_announce),
         ("Announce", {"type": "Update"}, receive_announce),
-        ("Announce", {"type": "Delete"}, receive_announce),
+        ("Announce", {"type": "Delete"}, receive_announce_moderation),  # a group's, or a mod's
+        ("Announce", {"type": "Block"}, receive_announce_moderation),
         ("Undo", {"type": "Announce"}, receive_undo_announce),
+        ("Lock", "https://p.test/notes/1", receive_lock),
+        ("Undo", {"type": "Lock"}, receive_undo_lock),
+        ("Add", "https://p.test/users/sam", receive_collection_change),
+        ("Remove", "https://p.test/users/sam", receive_collection_change),
+        ("Flag", ["https://g.test/g/x", "https://p.test/notes/1"], receive_flag),
+        ("Flag", "https://p.test/notes/1", receive_flag),
     ],
 )
 def test_each_pair_has_its_handler(kind: str, obj: Any, handler: object) -> None:

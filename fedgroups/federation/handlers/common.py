@@ -10,7 +10,8 @@ from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
 
 class Ignored(Exception):
-    """The activity is understood but nothing here acts on it (the item is marked ignored)."""
+    """The activity is understood but nothing here acts on it (the item is marked ignored, with
+    the message as the reason)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
 from fedgroups.federation.software import learn_software
-from fedgroups.groups.membership import leave_group, request_membership
+from fedgroups.groups.membership import request_membership
+from fedgroups.groups.moderators import member_left
 
 
 async def receive_follow(received: Received) -> None:
@@ -20,10 +21,10 @@ async def receive_undo_follow(received: Received) -> None:
     follow = embedded_object(received.activity) or {}
     groups = await local_groups({object_id(follow)} if follow else set())
     for group in groups:
-        await leave_group(group, received.actor)
+        await member_left(group, received.actor)
 
 
 async def receive_member_block(received: Received) -> None:
     """A member blocking the group leaves it: Mastodon sends Undo Follow, then Block (4.1)."""
     for group in await local_groups({object_id(received.activity)}):
-        await leave_group(group, received.actor)
+        await member_left(group, received.actor)

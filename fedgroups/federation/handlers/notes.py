@@ -2,7 +2,8 @@
 
 An embedded object is trusted only when it lives on the actor's own origin and is attributed
 to the actor; anything else is fetched from its origin instead (T10). Edits and deletions are
-taken only from the post's own author.
+taken only from the post's own author; a Delete by anyone else is a moderator's removal,
+honoured only from the moderators of a group carrying the post.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fedgroups.activitypub.parse import ParsedPost, addressed_to, parse_post, sa
 from fedgroups.errors import MalformedActivity
 from fedgroups.federation.fetch import fetch_document
 from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
+from fedgroups.federation.handlers.moderation import remove_as_moderator
 from fedgroups.groups.departures import account_deleted
 from fedgroups.groups.posting import delete_post, receive_post, update_post
 from fedgroups.models import Post
@@ -65,11 +67,14 @@ async def receive_update_post(received: Received) -> None:
 
 
 async def receive_delete(received: Received) -> None:
-    """Delete of a post by its author, or of the author's whole account (Mastodon's shape)."""
+    """Delete of a post by its author, of the author's whole account (Mastodon's shape), or of
+    someone else's post by a moderator of a group carrying it (Lemmy's "remove")."""
     target = object_id(received.activity)
     if target == received.actor.ap_id:
         await account_deleted(received.actor)
         return
-    if not same_origin(target, received.actor.ap_id):
-        raise MalformedActivity("a Delete of another origin's object")
-    await delete_post(received.actor, target, received.activity)
+    if same_origin(target, received.actor.ap_id) and await delete_post(
+        received.actor, target, received.activity
+    ):
+        return
+    await remove_as_moderator(received, target)

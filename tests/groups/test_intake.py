@@ -1,0 +1,61 @@
+"""Rules reach newcomers: remote members by a private mention, local members confirm them."""
+
+from __future__ import annotations
+
+from fedgroups.groups.intake import configure_group, confirm_rules, must_confirm_rules
+from fedgroups.groups.membership import decide_membership, request_membership
+from fedgroups.settings import Settings
+from tests.factories import make_account, make_group, make_remote_actor
+from tests.groups.moderation_support import inboxes_of, sent
+
+RULES = "Be kind.\n<b>No</b> advice unless asked."
+
+
+async def test_a_newcomer_from_another_server_is_sent_the_rules(
+    db: None, settings: Settings
+) -> None:
+    group = await make_group(settings, "grief", private=True)
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(group, rosa, "https://peer.test/follows/1")
+    assert await sent("Create") == []  # nothing before a moderator says yes
+    await decide_membership(group, rosa, approve=True)
+    assert await sent("Create") == []  # no rules, no message
+    await configure_group(group, rules=RULES)
+    sam = await make_remote_actor("https://other.test", "sam")
+    await request_membership(group, sam, "https://other.test/follows/1")
+    await decide_membership(group, sam, approve=True)
+    [create] = await sent("Create")
+    note = create["object"]
+    assert note["to"] == [sam.ap_id] and note["cc"] == []
+    assert note["tag"] == [{"type": "Mention", "href": sam.ap_id, "name": "@sam@other.test"}]
+    assert "<p>Be kind.<br>&lt;b&gt;No&lt;/b&gt; advice unless asked.</p>" in note["content"]
+    assert f'href="{group.actor.ap_id}"' in note["content"]
+    assert await inboxes_of(create["id"]) == {"https://other.test/inbox"}
+    await request_membership(group, sam, "https://other.test/follows/2")  # a re-follow
+    assert len(await sent("Create")) == 1
+
+
+async def test_open_groups_welcome_at_once(db: None, settings: Settings) -> None:
+    group = await make_group(settings, "recovery")
+    await configure_group(group, rules=RULES)
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(group, rosa, "https://peer.test/follows/1")
+    [create] = await sent("Create")
+    assert create["object"]["to"] == [rosa.ap_id]
+
+
+async def test_local_members_confirm_the_rules_again_when_they_change(
+    db: None, settings: Settings
+) -> None:
+    account = await make_account(settings, "omar")
+    await account.fetch_related("actor")
+    group = await make_group(settings, "recovery", owner="omar")
+    owner = account.actor
+    assert not await must_confirm_rules(group, owner)  # no rules yet
+    await configure_group(group, rules=RULES)
+    assert await must_confirm_rules(group, owner)
+    await confirm_rules(group, owner)
+    assert not await must_confirm_rules(group, owner)
+    await configure_group(group, rules=RULES + "\nNo selling.")
+    assert await must_confirm_rules(group, owner)
+    assert await sent("Create") == []  # local members read the rules here, not by message
