@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import uvloop
 
-from fedgroups import __version__, admin_cli
+from fedgroups import __version__, admin_cli, moderation_commands, queue_commands
 from fedgroups.errors import FedgroupsError
 from fedgroups.member_commands import MEMBER_COMMANDS, add_member_commands
 from fedgroups.settings import Settings
@@ -74,6 +74,9 @@ def _build_parser() -> argparse.ArgumentParser:
         moderate = group.add_parser(action, help=summary)
         moderate.add_argument("slug")
         moderate.add_argument("handle", help="who, like alice@example.org")
+        moderation_commands.add_ban_options(moderate, is_ban=action == "ban")
+    moderation_commands.add_group_commands(group)
+    moderation_commands.add_top_commands(commands)
 
     worker = commands.add_parser("worker", help="run a standalone delivery/processing worker")
     worker.add_argument("--concurrency", type=int, default=4, help="jobs in flight (default 4)")
@@ -134,20 +137,6 @@ async def _group_decide(settings: Settings, args: argparse.Namespace) -> str:
     return f"{verdict} {actor.handle} in @{group.actor.handle}"
 
 
-async def _group_ban(settings: Settings, args: argparse.Namespace) -> str:
-    from fedgroups.groups.actors import find_actor_by_handle
-    from fedgroups.groups.directory import find_group
-    from fedgroups.groups.membership import ban_member, unban_member
-
-    group = await find_group(args.slug)
-    actor = await find_actor_by_handle(settings, args.handle)
-    if args.action == "ban":
-        await ban_member(group, actor)
-        return f"banned {actor.handle} from @{group.actor.handle}"
-    await unban_member(group, actor)
-    return f"lifted the ban on {actor.handle} in @{group.actor.handle}"
-
-
 class _UsageError(FedgroupsError):
     """A command that cannot do what was asked."""
 
@@ -157,10 +146,12 @@ _DATABASE_COMMANDS: dict[tuple[str, str | None], Handler] = {
     ("group", "create"): _group_create,
     ("group", "approve"): _group_decide,
     ("group", "reject"): _group_decide,
-    ("group", "ban"): _group_ban,
-    ("group", "unban"): _group_ban,
+    ("group", "ban"): moderation_commands.group_ban,
+    ("group", "unban"): moderation_commands.group_ban,
     **admin_cli.HANDLERS,
     **MEMBER_COMMANDS,
+    **moderation_commands.HANDLERS,
+    **queue_commands.HANDLERS,
 }
 
 
