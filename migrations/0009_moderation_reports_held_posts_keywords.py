@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_posts_indexes_on_sqlite')]
+    dependencies = [('models', '0008_domain_allows_federation_mode_held_items')]
 
     initial = False
 
