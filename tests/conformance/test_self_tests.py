@@ -20,7 +20,7 @@ pytestmark = pytest.mark.interop
 
 
 async def run_against(base_url: str, *only: str) -> Report:
-    options = Options(base_url, NAME, timeout=2.0, grace=0.3, only=only)
+    options = Options(base_url, NAME, timeout=4.0, grace=0.3, only=only)
     return await run_suite(options)
 
 
