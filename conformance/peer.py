@@ -130,6 +130,7 @@ class Peer:
         self.gone: set[str] = set()
         self.deliveries: list[Delivery] = []
         self.fetches: list[SignedFetch] = []
+        self.requests_seen = 0  # anything at all the instance asked the peer
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._verify = delivery_verifier(self._fetch_key)
@@ -222,6 +223,7 @@ class Peer:
     @web.middleware
     async def _record_signed_fetches(self, request: web.Request, handler: Any) -> Any:
         """Mastodon-style peers check who signs a fetch; the suite records it to check too."""
+        self.requests_seen += 1
         if request.method == "GET" and "signature" in request.headers:
             headers = {name.lower(): value for name, value in request.headers.items()}
             try:

@@ -139,6 +139,16 @@ class Context:
         shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
         return shared if isinstance(shared, str) else await self.group_inbox()
 
+    def unreachable_hint(self) -> str:
+        """Why a signed request may have failed: the instance could not fetch the peer's key."""
+        if self.peer.requests_seen:
+            return ""
+        return (
+            f" (the instance never contacted the suite's peer at {self.peer.base_url}: it must "
+            "reach it to fetch keys, see --peer-host; fedgroups talks to loopback peers only "
+            "with FEDGROUPS_ALLOW_PRIVATE_PEERS=1)"
+        )
+
     async def is_members_only(self) -> bool:
         return (await self.actor()).get("manuallyApprovesFollowers") is True
 

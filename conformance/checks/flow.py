@@ -36,9 +36,9 @@ def _flow(context: Context, needs: str | None = None) -> dict[str, Any]:
     return flow
 
 
-def _expect_accepted(response: Fetched, what: str) -> None:
+def _expect_accepted(context: Context, response: Fetched, what: str) -> None:
     if not 200 <= response.status < 300:
-        raise Failed(f"{what} {response.describe()}, expected 2xx")
+        raise Failed(f"{what} {response.describe()}, expected 2xx{context.unreachable_hint()}")
 
 
 async def _followers_total(context: Context) -> int | None:
@@ -99,7 +99,9 @@ async def follow_accept(context: Context) -> str:
     for role in ("alice", "bob"):
         actor = peer.actor(role)
         follow = activities.follow(peer, actor, group["id"])
-        _expect_accepted(await peer.post(actor, group["inbox"], follow), f"{role}'s Follow")
+        _expect_accepted(
+            context, await peer.post(actor, group["inbox"], follow), f"{role}'s Follow"
+        )
         flow["following"].add(actor.name)
         context.state.setdefault("cleanup", []).append(_follow_cleanup(context, actor, follow))
         follows[role] = follow
@@ -136,7 +138,9 @@ async def _post(context: Context, actor: PeerActor, text: str) -> dict[str, Any]
     peer.publish(note)
     created = activities.create(actor, note)
     _expect_accepted(
-        await peer.post(actor, await context.shared_inbox(), created), f"{actor.name}'s post"
+        context,
+        await peer.post(actor, await context.shared_inbox(), created),
+        f"{actor.name}'s post",
     )
     return created
 
@@ -205,7 +209,9 @@ async def delete(context: Context) -> str:
     alice, note = peer.actor("alice"), flow["note"]
     peer.unpublish(note["id"])  # fetching it now gives 404, as from Mastodon
     deletion = activities.delete_note(alice, note)
-    _expect_accepted(await peer.post(alice, await context.shared_inbox(), deletion), "the Delete")
+    _expect_accepted(
+        context, await peer.post(alice, await context.shared_inbox(), deletion), "the Delete"
+    )
     found = await peer.wait_for(
         activities.withdraws(flow["announce"], note["id"]), context.options.timeout
     )
@@ -228,7 +234,7 @@ async def undo_follow(context: Context) -> str:
     flow, peer = _flow(context, needs="follows"), context.peer
     alice, bob = peer.actor("alice"), peer.actor("bob")
     undo = activities.undo(peer, alice, flow["follows"]["alice"])
-    _expect_accepted(await peer.post(alice, await context.group_inbox(), undo), "the Undo")
+    _expect_accepted(context, await peer.post(alice, await context.group_inbox(), undo), "the Undo")
     flow["following"].discard(alice.name)
     if flow["before"] is not None:
         total = await _await_followers(context, flow["before"] + 1)
@@ -270,7 +276,9 @@ async def delete_actor(context: Context) -> str:
     flow, peer = _flow(context, needs="follows"), context.peer
     bob = peer.actor("bob")
     deletion = activities.delete_actor(bob)
-    _expect_accepted(await peer.post(bob, await context.shared_inbox(), deletion), "the Delete")
+    _expect_accepted(
+        context, await peer.post(bob, await context.shared_inbox(), deletion), "the Delete"
+    )
     peer.gone.add(bob.name)  # from now on the actor answers 410, as a deleted account does
     flow["following"].discard(bob.name)
     if flow["before"] is None:

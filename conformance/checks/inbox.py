@@ -82,7 +82,9 @@ def _undoer(context: Context, actor: PeerActor, follow: dict[str, Any], inbox: s
 async def valid_signature(context: Context) -> str:
     sent = (await _round(context))[Fault.NONE]
     if sent.status is None or not 200 <= sent.status < 300:
-        raise Failed(f"a validly signed Follow {sent.describe()}, expected 2xx")
+        raise Failed(
+            f"a validly signed Follow {sent.describe()}, expected 2xx{context.unreachable_hint()}"
+        )
     answered = [d for d in context.peer.deliveries if activities.answers_follow(sent.activity)(d)]
     note = f", then sent {answered[0].activity.get('type')}" if answered else ""
     return f"a validly signed Follow answered {sent.status}{note}"
@@ -95,7 +97,10 @@ def _refusal_check(fault: Fault, check_id: str, rule: str) -> None:
         if sent.status is None:
             raise Failed(f"a Follow with {fault.value} could not be sent: {sent.describe()}")
         if not 400 <= sent.status < 500:
-            raise Failed(f"a Follow with {fault.value} {sent.describe()}, expected a 4xx refusal")
+            hint = context.unreachable_hint() if sent.status >= 500 else ""
+            raise Failed(
+                f"a Follow with {fault.value} {sent.describe()}, expected a 4xx refusal{hint}"
+            )
         effects = [
             d for d in context.peer.deliveries if activities.answers_follow(sent.activity)(d)
         ]

@@ -37,12 +37,15 @@ class GroupFederation:
     keys: tuple[str, str]
     followers: dict[str, dict[str, Any]]
     announces: list[dict[str, Any]]
+    reaches_peers: bool
 
     def has(self, flaw: Flaw) -> bool:
         raise NotImplementedError
 
     async def fetch(self, url: str) -> dict[str, Any] | None:
         """A GET signed by the server's instance actor, as Mastodon signs all of them."""
+        if not self.reaches_peers:
+            return None
         key_id = f"{self.instance_actor_id}#main-key"
         async with aiohttp.ClientSession() as session:
             response = await SignedHttpClient(session, key_id, self.keys[1]).get(url)

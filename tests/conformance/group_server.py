@@ -46,6 +46,7 @@ class GroupServer(GroupFederation):
     keys: tuple[str, str] = field(default_factory=generate_rsa_public_private_key)
     followers: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> actor doc
     announces: list[dict[str, Any]] = field(default_factory=list)
+    reaches_peers: bool = True  # False: behind a firewall, every fetch of a peer fails
 
     @property
     def domain(self) -> str:
@@ -252,10 +253,10 @@ class GroupServer(GroupFederation):
 
 
 @asynccontextmanager
-async def serve_group(*flaws: Flaw) -> AsyncIterator[GroupServer]:
+async def serve_group(*flaws: Flaw, reaches_peers: bool = True) -> AsyncIterator[GroupServer]:
     """Run a GroupServer with these flaws on a free loopback port for the block."""
     port = free_port()
-    group = GroupServer(f"http://127.0.0.1:{port}", frozenset(flaws))
+    group = GroupServer(f"http://127.0.0.1:{port}", frozenset(flaws), reaches_peers=reaches_peers)
     config = uvicorn.Config(group.app(), host="127.0.0.1", port=port, log_level="warning",
                             lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)

@@ -55,3 +55,12 @@ async def test_each_flaw_fails_its_check(flaw: Flaw, check_id: str, reason: str)
     assert failures[0].id == check_id, summary(report)
     assert reason in failures[0].reason, failures[0].reason
     assert not report.ok
+
+
+async def test_an_instance_that_cannot_reach_the_peer_is_told_so() -> None:
+    async with serve_group(reaches_peers=False) as server:
+        report = await run_against(server.base_url, "inbox")
+    reason = report.by_id("inbox.valid-signature").reason
+    assert reason.startswith("a validly signed Follow answered 401, expected 2xx")
+    assert "the instance never contacted the suite's peer at http://127.0.0.1:" in reason
+    assert "--peer-host" in reason
