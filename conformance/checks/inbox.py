@@ -32,6 +32,10 @@ class Sent:
     def status(self) -> int | None:
         return self.response.status if isinstance(self.response, Fetched) else None
 
+    @property
+    def accepted(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
     def describe(self) -> str:
         if isinstance(self.response, Failed):
             return str(self.response)
@@ -54,14 +58,10 @@ async def _round(context: Context) -> dict[Fault, Sent]:
         except Failed as exc:
             response = exc
         sent[fault] = Sent(actor, follow, response)
-        if sent[fault].status is not None and 200 <= sent[fault].status < 300:  # type: ignore[operator]
+        if sent[fault].accepted:  # leave the group as found, even after a wrongly accepted one
             context.state.setdefault("cleanup", []).append(_undoer(context, actor, follow, inbox))
     valid = sent[Fault.NONE]
-    if (
-        valid.status is not None
-        and 200 <= valid.status < 300
-        and not await context.is_members_only()
-    ):
+    if valid.accepted and not await context.is_members_only():
         await peer.wait_for(activities.answers_follow(valid.activity), context.options.timeout)
     await asyncio.sleep(context.options.grace)
     context.state["inbox"] = sent
@@ -81,7 +81,7 @@ def _undoer(context: Context, actor: PeerActor, follow: dict[str, Any], inbox: s
 )
 async def valid_signature(context: Context) -> str:
     sent = (await _round(context))[Fault.NONE]
-    if sent.status is None or not 200 <= sent.status < 300:
+    if not sent.accepted:
         raise Failed(
             f"a validly signed Follow {sent.describe()}, expected 2xx{context.unreachable_hint()}"
         )
