@@ -63,10 +63,6 @@ class Options:
         name = self.group.removeprefix("@")
         return name if "@" in name else f"{name}@{self.domain}"
 
-    @property
-    def username(self) -> str:
-        return self.handle.split("@")[0]
-
     def selects(self, check: Check) -> bool:
         return not self.only or any(
             check.section == item or check.id.startswith(item) for item in self.only
@@ -80,17 +76,18 @@ class Context:
     options: Options
     http: Http
     peer: Peer
-    fetched: dict[str, Fetched] = field(default_factory=dict)
+    fetched: dict[tuple[str, str], Fetched] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.options.base_url}{path}"
 
     async def get(self, url: str, **headers: str) -> Fetched:
-        """An unsigned AP GET, fetched once per run."""
-        if url not in self.fetched:
-            self.fetched[url] = await self.http.get(url, **headers)
-        return self.fetched[url]
+        """An unsigned GET (AP Accept unless told), fetched once per run for the same headers."""
+        key = (url, repr(sorted(headers.items())))
+        if key not in self.fetched:
+            self.fetched[key] = await self.http.get(url, **headers)
+        return self.fetched[key]
 
     async def webfinger(self) -> Fetched:
         resource = f"acct:{self.options.handle}"
