@@ -24,11 +24,13 @@ from fedgroups.web import (
     auth,
     group_pages,
     inboxes,
+    moderation_pages,
     objects,
     pages,
     person_posts,
     post_pages,
     remote_groups,
+    report_pages,
     wellknown,
 )
 from fedgroups.web.errors import exception_handlers
@@ -106,6 +108,8 @@ def create_app(settings: Settings) -> Starlette:
             *auth.routes,
             *group_pages.routes,
             *post_pages.routes,
+            *moderation_pages.routes,
+            *report_pages.routes,
             *account_pages.routes,
             *admin.routes,
             *remote_groups.routes,

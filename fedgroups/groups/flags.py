@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.moderation import ParsedFlag
 from fedgroups.errors import Conflict
+from fedgroups.groups.notifications import notify_report
 from fedgroups.models import (
     Actor,
     ActorKind,
@@ -50,6 +51,7 @@ async def file_remote_report(reporter: Actor, flag: ParsedFlag) -> list[Report]:
     async with in_transaction():
         for report in reports:
             await report.save()
+            await notify_report(report)
     return reports
 
 

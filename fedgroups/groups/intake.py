@@ -12,8 +12,18 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from fedgroups.errors import ValidationError
+from fedgroups.groups.joining import parse_questions
+from fedgroups.groups.membership import decide_membership
 from fedgroups.groups.modlog import ADMIN, Acting, record
-from fedgroups.models import Actor, Group, Membership, MembershipState, ModerationAction
+from fedgroups.groups.notifications import notify_decision
+from fedgroups.models import (
+    Actor,
+    Group,
+    Membership,
+    MembershipRole,
+    MembershipState,
+    ModerationAction,
+)
 
 MAX_RULES = 5_000
 MAX_REVIEWED_POSTS = 100
@@ -25,9 +35,15 @@ async def configure_group(
     *,
     rules: str | None = None,
     review_first_posts: int | None = None,
+    join_questions: list[str] | None = None,
 ) -> Group:
-    """Change a group's rules and pre-moderation; each change goes to the moderation log."""
+    """Change a group's rules, join questions and pre-moderation; the log says what changed."""
     changes: list[str] = []
+    if join_questions is not None:
+        questions = parse_questions("\n".join(join_questions))
+        if questions != list(group.join_questions or []):
+            group.join_questions = questions
+            changes.append("changed the join questions" if questions else "removed the questions")
     reconfirm = False
     if rules is not None:
         cleaned = "\n".join(line.rstrip() for line in rules.strip().splitlines())
@@ -51,7 +67,7 @@ async def configure_group(
             )
     if changes:
         async with in_transaction():
-            await group.save(update_fields=["rules", "review_first_posts"])
+            await group.save(update_fields=["rules", "review_first_posts", "join_questions"])
             if reconfirm:  # new rules are confirmed anew before the next post
                 await Membership.filter(group=group).update(rules_accepted_at=None)
             summary = "; ".join(changes)
@@ -63,15 +79,18 @@ async def configure_group(
 
 
 async def must_confirm_rules(group: Group, member: Actor) -> bool:
-    """True until a local member has confirmed the group's rules (when it has any)."""
+    """True until a local member has confirmed the group's rules (when it has any).
+
+    The group's moderators and owner, who keep the rules, are not asked.
+    """
     if not group.rules.strip():
         return False
-    return not await Membership.exists(
-        group=group,
-        actor=member,
-        state=MembershipState.APPROVED,
-        rules_accepted_at__isnull=False,
+    membership = await Membership.get_or_none(
+        group=group, actor=member, state=MembershipState.APPROVED
     )
+    if membership is None or membership.role != MembershipRole.MEMBER:
+        return False
+    return membership.rules_accepted_at is None
 
 
 async def confirm_rules(group: Group, member: Actor) -> None:
@@ -79,3 +98,19 @@ async def confirm_rules(group: Group, member: Actor) -> None:
     await Membership.filter(group=group, actor=member, state=MembershipState.APPROVED).update(
         rules_accepted_at=datetime.now(UTC)
     )
+
+
+async def decide_join_request(
+    group: Group, person: Actor, *, approve: bool, acting: Acting = ADMIN
+) -> Membership:
+    """A moderator answers a request to join: the log keeps it, a local requester is told.
+
+    A rejected applicant is not named in the log: members learn only that someone was turned
+    away, not who asked to join their group.
+    """
+    async with in_transaction():
+        membership = await decide_membership(group, person, approve=approve)
+        action = ModerationAction.APPROVE_MEMBER if approve else ModerationAction.REJECT_MEMBER
+        await record(group, action, acting, subject=person if approve else None)
+        await notify_decision(group, person, approved=approve)
+    return membership

@@ -10,7 +10,8 @@ import secrets
 
 from fedgroups.errors import ValidationError
 from fedgroups.groups.collections import moderator_ids
-from fedgroups.groups.membership import leave_group, request_membership
+from fedgroups.groups.membership import request_membership
+from fedgroups.groups.moderators import member_left
 from fedgroups.groups.notifications import notify_join_request
 from fedgroups.models import Actor, Group, Membership, MembershipState
 
@@ -53,7 +54,8 @@ async def join_group(group: Group, actor: Actor, answers: list[str]) -> Membersh
 
 
 async def leave(group: Group, actor: Actor) -> bool:
-    return await leave_group(group, actor)
+    """A local member leaves; if they moderated, the moderators collection loses them too."""
+    return await member_left(group, actor)
 
 
 async def membership_of(group: Group, actor: Actor | None) -> Membership | None:

@@ -1,4 +1,5 @@
-"""Telling local members what concerns them: replies to their posts, mentions, decisions.
+"""Telling local members what concerns them: replies to their posts, mentions, decisions, and
+for moderators and admins, reports and posts waiting for review.
 
 Notices are only written for people who may read what they point at (T59: a mention is not a
 side door into a members-only group), and the page asks visibility again when showing them.
@@ -10,7 +11,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fedgroups.groups import visibility
-from fedgroups.models import Account, Actor, Group, Notification, NotificationKind, Post
+from fedgroups.models import (
+    Account,
+    Actor,
+    Group,
+    MembershipRole,
+    MembershipState,
+    Notification,
+    NotificationKind,
+    Post,
+    Report,
+)
 
 PAGE_SIZE = 50
 
@@ -81,6 +92,53 @@ async def notify_join_request(group: Group, requester: Actor, moderators: list[A
             )
 
 
+async def _local_moderators(group: Group) -> list[Account]:
+    return await Account.filter(
+        actor__memberships__group=group,
+        actor__memberships__state=MembershipState.APPROVED,
+        actor__memberships__role__in=[MembershipRole.MODERATOR, MembershipRole.OWNER],
+    )
+
+
+async def _moderators_and_admins(group: Group | None) -> list[Account]:
+    """Who handles a group's reports: its local moderators, and every admin."""
+    admins = await Account.filter(is_admin=True, is_suspended=False)
+    moderators = await _local_moderators(group) if group is not None else []
+    return list({account.pk: account for account in [*admins, *moderators]}.values())
+
+
+async def notify_report(report: Report) -> None:
+    """A new report: the group's local moderators and the admins are told (not the reporter)."""
+    reporter_id = report.reporter_id  # type: ignore[attr-defined]
+    for account in await _moderators_and_admins(report.group):
+        if account.actor_id != reporter_id:  # type: ignore[attr-defined]
+            await Notification.create(
+                account=account,
+                kind=NotificationKind.REPORT,
+                actor_id=report.reported_actor_id,  # type: ignore[attr-defined]
+                group=report.group,
+                report=report,
+            )
+
+
+async def notify_report_outcome(report: Report) -> None:
+    """A report was resolved or dismissed: a local reporter is told what was decided."""
+    reporter_id = report.reporter_id  # type: ignore[attr-defined]
+    account = await _account_of(reporter_id) if reporter_id else None
+    if account is not None:
+        await Notification.create(
+            account=account, kind=NotificationKind.REPORT_OUTCOME, group=report.group, report=report
+        )
+
+
+async def notify_held_post(group: Group, author: Actor) -> None:
+    """A post waits for review: the group's local moderators are told (admins see the queue)."""
+    for account in await _local_moderators(group):
+        await Notification.create(
+            account=account, kind=NotificationKind.POST_HELD, actor=author, group=group
+        )
+
+
 @dataclass(frozen=True)
 class Notice:
     notification: Notification
@@ -93,7 +151,7 @@ async def notices_for(account: Account) -> list[Notice]:
         await Notification.filter(account=account)
         .order_by("-id")
         .limit(PAGE_SIZE)
-        .select_related("actor", "group", "group__actor", "post")
+        .select_related("actor", "group", "group__actor", "post", "report")
     )
     notices = []
     for row in rows:

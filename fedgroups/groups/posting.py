@@ -19,7 +19,7 @@ from fedgroups.groups.announcing import (
 from fedgroups.groups.content import plain_text, sanitize_html
 from fedgroups.groups.membership import is_member
 from fedgroups.groups.modlog import Acting, record
-from fedgroups.groups.notifications import notify_post
+from fedgroups.groups.notifications import notify_held_post, notify_post
 from fedgroups.groups.republish import (
     credited,
     group_reply_target,
@@ -133,14 +133,22 @@ async def receive_post(
         return None  # a replay or a second copy: announced once only (T15)
     if root is not None and await is_locked(group, root):
         return None  # a moderator locked the thread: replies are no longer shared
-    return await take_post(group, author, draft_of(post, create))
+    return (await take_post(group, author, draft_of(post, create))).post
 
 
-async def take_post(group: Group, author: Actor, draft: Draft) -> Post | None:
+@dataclass(frozen=True)
+class Taken:
+    """What became of a member's post: published (`post`), held for review, or refused."""
+
+    outcome: Outcome
+    post: Post | None = None
+
+
+async def take_post(group: Group, author: Actor, draft: Draft) -> Taken:
     """Publish, hold or refuse a member's post, as the group's and instance's rules say."""
     verdict = await screen_post(group, author, *draft.texts)
     if verdict.outcome == Outcome.PUBLISH:
-        return await publish_draft(group, author, draft)
+        return Taken(Outcome.PUBLISH, await publish_draft(group, author, draft))
     acting = Acting(reason=verdict.log_reason, is_automatic=True)
     async with in_transaction():
         if verdict.outcome == Outcome.HOLD:
@@ -155,19 +163,24 @@ async def take_post(group: Group, author: Actor, draft: Draft) -> Post | None:
                 reason=verdict.reason,
                 **draft.fields,
             )
+            await notify_held_post(group, author)
         action = (
             ModerationAction.HOLD_POST
             if verdict.outcome == Outcome.HOLD
             else ModerationAction.REJECT_POST
         )
         await record(group, action, acting, subject=author, object_ap_id=draft.ap_id)
-    return None
+    return Taken(verdict.outcome)
 
 
 async def publish_draft(group: Group, author: Actor, draft: Draft) -> Post:
-    """Store the post and announce it, or republish it as the group's own Note."""
+    """Store the post and announce it, or republish it as the group's own Note.
+
+    A local member's post is always their own Note, served here at its id, which the group
+    announces to its members alone when it is members-only (`writing.py`).
+    """
     root = await thread_root_of(group, draft.in_reply_to)
-    if group.is_private or not draft.is_public:
+    if not author.is_local and (group.is_private or not draft.is_public):
         # Mastodon cannot boost a followers-only or direct post, and the member meant it for
         # the group alone: the group says it in its own name, to its members only (interop 7).
         return await _republish(group, author, draft, root)

@@ -20,6 +20,7 @@ from fedgroups.groups import visibility
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.groups.moderation import ban, remove_post
 from fedgroups.groups.modlog import Acting, record
+from fedgroups.groups.notifications import notify_report, notify_report_outcome
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
     Actor,
@@ -48,13 +49,16 @@ async def report_post(reporter: Actor, post: Post, comment: str) -> Report:
     await post.fetch_related("group", "group__actor", "author")
     if post.deleted_at is not None or not await visibility.can_read_content(post.group, reporter):
         raise NotFound("no such post")
-    return await Report.create(
-        group=post.group,
-        reporter=reporter,
-        post=post,
-        reported_actor=post.author,
-        comment=_comment(comment),
-    )
+    async with in_transaction():
+        report = await Report.create(
+            group=post.group,
+            reporter=reporter,
+            post=post,
+            reported_actor=post.author,
+            comment=_comment(comment),
+        )
+        await notify_report(report)
+    return report
 
 
 async def report_member(reporter: Actor, group: Group, member: Actor, comment: str) -> Report:
@@ -64,9 +68,12 @@ async def report_member(reporter: Actor, group: Group, member: Actor, comment: s
     )
     if not known:
         raise NotFound("no such member")
-    return await Report.create(
-        group=group, reporter=reporter, reported_actor=member, comment=_comment(comment)
-    )
+    async with in_transaction():
+        report = await Report.create(
+            group=group, reporter=reporter, reported_actor=member, comment=_comment(comment)
+        )
+        await notify_report(report)
+    return report
 
 
 async def group_reports(
@@ -181,6 +188,7 @@ async def _close(report: Report, state: ReportState, outcome: str, acting: Actin
     report.resolved_by = acting.moderator
     report.resolved_at = datetime.now(UTC)
     await report.save(update_fields=["state", "resolution", "resolved_by_id", "resolved_at"])
+    await notify_report_outcome(report)
 
 
 async def forward_report(settings: Settings, report: Report, acting: Acting) -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups.directory import create_group
+from fedgroups.groups.intake import decide_join_request
 from fedgroups.groups.joining import parse_questions
-from fedgroups.groups.membership import decide_membership
-from fedgroups.groups.notifications import notify_decision
+from fedgroups.groups.modlog import ADMIN, Acting
 from fedgroups.models import Account, Actor, Group, Membership, MembershipRole, MembershipState
 from fedgroups.settings import Settings
 
@@ -73,7 +73,9 @@ async def pending_requests(group: Group) -> list[Membership]:
     )
 
 
-async def decide_request(group: Group, membership_id: int, *, approve: bool) -> Membership:
+async def decide_request(
+    group: Group, membership_id: int, *, approve: bool, acting: Acting = ADMIN
+) -> Membership:
     """A moderator approves or rejects a pending request; a local requester is told."""
     membership = await Membership.get_or_none(
         id=membership_id, group=group, state=MembershipState.PENDING
@@ -81,6 +83,4 @@ async def decide_request(group: Group, membership_id: int, *, approve: bool) -> 
     if membership is None:
         raise NotFound("no such request")
     actor: Actor = membership.actor
-    decided = await decide_membership(group, actor, approve=approve)
-    await notify_decision(group, actor, approved=approve)
-    return decided
+    return await decide_join_request(group, actor, approve=approve, acting=acting)

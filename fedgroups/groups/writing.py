@@ -11,16 +11,20 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
 from fedgroups.activitypub.person_activities import NoteFields, render_create, render_delete
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups import visibility
-from fedgroups.groups.announcing import announce
 from fedgroups.groups.content import plain_text, render_markdown
+from fedgroups.groups.intake import must_confirm_rules
 from fedgroups.groups.membership import is_member
-from fedgroups.groups.notifications import notify_post
-from fedgroups.groups.posting import delete_post, thread_root_of
+from fedgroups.groups.posting import (
+    Draft,
+    Taken,
+    delete_post,
+    is_locked,
+    take_post,
+    thread_root_of,
+)
 from fedgroups.groups.visibility import Viewer
 from fedgroups.models import Actor, Group, Post
 
@@ -50,16 +54,25 @@ def check_post_fields(body: str, warning: str) -> None:
 
 async def write_post(
     group: Group, author: Actor, body: str, *, summary: str = "", in_reply_to: str = ""
-) -> Post:
-    """`author` (a local member) posts `body` (Markdown) in `group`, optionally behind a warning."""
+) -> Taken:
+    """`author` (a local member) posts `body` (Markdown) in `group`, optionally behind a warning.
+
+    The group's rules apply as to anyone's post: it may be published, wait for review, or be
+    refused by a keyword rule. Replies in a locked thread are refused, and so is a member's
+    post before they confirm the group's rules (`intake.confirm_rules`).
+    """
     check_post_fields(body, summary)
     if not await is_member(group, author):
         raise ValidationError("Join the group to post in it.", field="form")
+    if await must_confirm_rules(group, author):
+        raise ValidationError("Please confirm that you have read the group's rules.", field="rules")
     root = None
     if in_reply_to:
         root = await thread_root_of(group, in_reply_to)
         if root is None:
             raise NotFound("no such post")
+        if await is_locked(group, root):
+            raise ValidationError("This thread is locked: replies are closed.", field="form")
     content = render_markdown(body)
     warning = plain_text(summary.strip(), MAX_WARNING)
     mentioned = await _mentioned_locals(body, group)
@@ -72,16 +85,13 @@ async def write_post(
         source=body, summary=warning, in_reply_to=in_reply_to, is_public=is_public,
         published=now,
     )  # fmt: skip
-    async with in_transaction():
-        post = await Post.create(
-            ap_id=note_id, group=group, author=author, publisher=author, object_type="Note",
-            in_reply_to=in_reply_to, thread_root=root or "", summary=warning, content=content,
-            url=note_id, is_public=is_public, published_at=now,
-            create_activity=render_create(note),
-        )  # fmt: skip
-        await announce(group, post)
-        await notify_post(group, post, frozenset(actor.ap_id for actor in mentioned))
-    return post
+    draft = Draft(
+        ap_id=note_id, in_reply_to=in_reply_to, is_public=is_public, published_at=now,
+        fields={"object_type": "Note", "name": "", "summary": warning, "content": content,
+                "url": note_id},
+        create=render_create(note), recipients=frozenset(actor.ap_id for actor in mentioned),
+    )  # fmt: skip
+    return await take_post(group, author, draft)
 
 
 def note_of(post: Post, author: Actor, group: Group) -> NoteFields:

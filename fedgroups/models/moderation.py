@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 class ModerationAction(StrEnum):
+    APPROVE_MEMBER = "approve_member"
+    REJECT_MEMBER = "reject_member"
     APPOINT_MODERATOR = "appoint_moderator"
     DISMISS_MODERATOR = "dismiss_moderator"
     HOLD_POST = "hold_post"  # a rule held a post for review

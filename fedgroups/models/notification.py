@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from fedgroups.models.actor import Actor
     from fedgroups.models.group import Group
     from fedgroups.models.post import Post
+    from fedgroups.models.report import Report
 
 
 class NotificationKind(StrEnum):
@@ -21,6 +22,9 @@ class NotificationKind(StrEnum):
     APPROVED = "approved"  # a group accepted the member's request to join
     REJECTED = "rejected"
     JOIN_REQUEST = "join_request"  # for moderators: someone asks to join
+    REPORT = "report"  # for moderators and admins: a report to look at
+    REPORT_OUTCOME = "report_outcome"  # for the reporter: what was decided
+    POST_HELD = "post_held"  # for moderators: a post waits for review
 
 
 class Notification(Model):
@@ -39,6 +43,9 @@ class Notification(Model):
     )
     post: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
         "models.Post", related_name="notifications", null=True, on_delete=fields.CASCADE
+    )
+    report: fields.ForeignKeyNullableRelation[Report] = fields.ForeignKeyField(
+        "models.Report", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     read_at = fields.DatetimeField(null=True)

@@ -11,6 +11,7 @@ from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
 from fedgroups.groups.joining import join_group, leave, membership_of
+from fedgroups.groups.modlog import Acting
 from fedgroups.groups.stewardship import (
     GroupForm,
     decide_request,
@@ -115,7 +116,9 @@ async def requests_page(request: Request) -> Response:
         raw_id = field(form, "membership", 20)
         if not raw_id.isdigit():
             raise NotFound("no such request")
-        await decide_request(group, int(raw_id), approve=field(form, "decision") == "approve")
+        approve = field(form, "decision") == "approve"
+        acting = Acting(moderator=account.actor)
+        await decide_request(group, int(raw_id), approve=approve, acting=acting)
         return redirect(f"/g/{group.slug}/requests")
     context = {"group": group, "requests": await pending_requests(group)}
     return render_page(request, "groups/requests.html", context)

@@ -12,7 +12,9 @@ from starlette.routing import Route
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
+from fedgroups.groups.intake import confirm_rules, must_confirm_rules
 from fedgroups.groups.membership import is_member
+from fedgroups.groups.posting import is_locked
 from fedgroups.groups.writing import remove_own_post, write_post
 from fedgroups.models import Group, Post
 from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
@@ -48,6 +50,8 @@ async def thread(request: Request) -> Response:
         "focus": post,
         "tree": await threads.thread_tree(await visibility.readable_posts(group, viewer), post),
         "can_post": viewer is not None and await is_member(group, viewer),
+        "is_locked": await is_locked(group, post.thread_root or post.ap_id),
+        "can_moderate": await visibility.can_moderate(group, viewer),
     }
     return render_page(request, "posts/thread.html", context)
 
@@ -60,20 +64,27 @@ async def _compose(request: Request, group: Group, parent: Post | None) -> Respo
     }  # fmt: skip
     if not await is_member(group, account.actor):
         return render_page(request, "posts/not_member.html", context, status_code=403)
+    # A member confirms the group's rules before their first post (and when they change).
+    context["rules"] = group.rules if await must_confirm_rules(group, account.actor) else ""
     if request.method == "GET":
         return form_page(request, "posts/compose.html", context)
     form = await read_form(request)
     values = {"body": field(form, "body", 20_000), "summary": field(form, "summary", 500)}
     try:
-        post = await write_post(
+        if context["rules"] and field(form, "confirm_rules") == "1":
+            await confirm_rules(group, account.actor)
+        taken = await write_post(
             group, account.actor, values["body"], summary=values["summary"],
             in_reply_to=parent.ap_id if parent else "",
         )  # fmt: skip
     except ValidationError as exc:
         errors = {exc.field or "form": str(exc)}
         return form_page(request, "posts/compose.html", context, errors=errors, values=values)
-    target = _post_link(group, parent or post)
-    return redirect(f"{target}#p{post.id}")
+    if taken.post is None:  # held for review, or refused by a keyword rule
+        context["outcome"] = taken.outcome.value
+        return render_page(request, "posts/held.html", context, status_code=202)
+    target = _post_link(group, parent or taken.post)
+    return redirect(f"{target}#p{taken.post.id}")
 
 
 async def compose(request: Request) -> Response:

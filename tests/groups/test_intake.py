@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from fedgroups.groups.intake import configure_group, confirm_rules, must_confirm_rules
+from fedgroups.groups.intake import (
+    configure_group,
+    confirm_rules,
+    decide_join_request,
+    must_confirm_rules,
+)
 from fedgroups.groups.membership import decide_membership, request_membership
+from fedgroups.groups.modlog import Acting, log_lines
+from fedgroups.models import ModerationAction
 from fedgroups.settings import Settings
 from tests.factories import make_account, make_group, make_remote_actor
 from tests.groups.moderation_support import inboxes_of, sent
@@ -47,15 +54,34 @@ async def test_open_groups_welcome_at_once(db: None, settings: Settings) -> None
 async def test_local_members_confirm_the_rules_again_when_they_change(
     db: None, settings: Settings
 ) -> None:
-    account = await make_account(settings, "omar")
-    await account.fetch_related("actor")
+    owner = (await make_account(settings, "omar")).actor
+    lena = (await make_account(settings, "lena")).actor
     group = await make_group(settings, "recovery", owner="omar")
-    owner = account.actor
-    assert not await must_confirm_rules(group, owner)  # no rules yet
+    await request_membership(group, await lena, f"{settings.base_url}/u/lena/follows/1")
+    member = await lena
+    assert not await must_confirm_rules(group, member)  # no rules yet
     await configure_group(group, rules=RULES)
-    assert await must_confirm_rules(group, owner)
-    await confirm_rules(group, owner)
-    assert not await must_confirm_rules(group, owner)
+    assert await must_confirm_rules(group, member)
+    assert not await must_confirm_rules(group, await owner)  # who keeps the rules is not asked
+    await confirm_rules(group, member)
+    assert not await must_confirm_rules(group, member)
     await configure_group(group, rules=RULES + "\nNo selling.")
-    assert await must_confirm_rules(group, owner)
+    assert await must_confirm_rules(group, member)
     assert await sent("Create") == []  # local members read the rules here, not by message
+
+
+async def test_join_decisions_are_logged_without_naming_the_turned_away(
+    db: None, settings: Settings
+) -> None:
+    group = await make_group(settings, "grief", private=True)
+    await configure_group(group, join_questions=["What brings you here?"])
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    sam = await make_remote_actor("https://other.test", "sam")
+    for person in (rosa, sam):
+        await request_membership(group, person, f"{person.ap_id}/follows/1")
+    await decide_join_request(group, rosa, approve=True, acting=Acting(reason="welcome"))
+    await decide_join_request(group, sam, approve=False)
+    rejected, approved, _questions = await log_lines(group)
+    assert (approved.action, approved.subject) == (ModerationAction.APPROVE_MEMBER, rosa.handle)
+    assert (rejected.action, rejected.subject) == (ModerationAction.REJECT_MEMBER, "")
+    assert group.join_questions == ["What brings you here?"]

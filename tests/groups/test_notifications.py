@@ -22,7 +22,8 @@ async def test_a_reply_from_another_server_notifies_the_local_author(
     account = await make_account(settings, "lena")
     lena = await Actor.get(id=account.actor_id)  # type: ignore[attr-defined]
     await Membership.create(group=group, actor=lena, state=MembershipState.APPROVED)
-    mine = await write_post(group, lena, "a hard day")
+    mine = (await write_post(group, lena, "a hard day")).post
+    assert mine is not None
     rosa = await remote_actor("peer.test")
     await request_membership(group, rosa, "https://peer.test/follows/1")
     await receive_post(group, rosa, parse_post(note(1, inReplyTo=mine.ap_id)))

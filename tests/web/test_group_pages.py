@@ -173,7 +173,8 @@ async def test_threads_come_in_pages(client: httpx.AsyncClient, settings: Settin
     group = await make_group(settings, "recovery")
     lena = await Actor.get(username="lena")
     await Membership.create(group=group, actor=lena, state=MembershipState.APPROVED)
-    posts = [await write_post(group, lena, f"thread number {n:02d}") for n in range(23)]
+    posts = [(await write_post(group, lena, f"thread number {n:02d}")).post for n in range(23)]
+    assert posts[0] is not None
     await write_post(group, lena, "a reply", in_reply_to=posts[0].ap_id)
     first = (await client.get("/g/recovery")).text
     assert first.index("thread number 00") < first.index("thread number 22")
