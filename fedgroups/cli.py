@@ -127,12 +127,12 @@ async def _group_create(settings: Settings, args: argparse.Namespace) -> str:
 async def _group_decide(settings: Settings, args: argparse.Namespace) -> str:
     from fedgroups.groups.actors import find_actor_by_handle
     from fedgroups.groups.directory import find_group
-    from fedgroups.groups.membership import decide_membership
+    from fedgroups.groups.intake import decide_join_request
 
     group = await find_group(args.slug)
     actor = await find_actor_by_handle(settings, args.handle)
     approve = args.action == "approve"
-    await decide_membership(group, actor, approve=approve)
+    await decide_join_request(group, actor, approve=approve)
     verdict = "approved" if approve else "rejected"
     return f"{verdict} {actor.handle} in @{group.actor.handle}"
 

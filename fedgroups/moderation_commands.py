@@ -42,7 +42,14 @@ def add_group_commands(group: Subparsers) -> None:
     configure.add_argument(
         "--review-first", type=int, metavar="N", help="hold a new member's first N posts (0: off)"
     )
+    questions = configure.add_mutually_exclusive_group()
+    questions.add_argument(
+        "--question", action="append", metavar="TEXT", help="a join question (repeat for more)"
+    )
+    questions.add_argument("--no-questions", action="store_true", help="ask no join questions")
     _by(configure)
+    requests = group.add_parser("requests", help="pending requests to join, with their answers")
+    requests.add_argument("slug")
     log = group.add_parser("log", help="the group's moderation log, newest first")
     log.add_argument("slug")
     log.add_argument("--page", type=int, default=1)
@@ -151,11 +158,31 @@ async def _group_configure(settings: Settings, args: argparse.Namespace) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise ValidationError(f"cannot read {args.rules_file}: {exc}") from None
     acting = await acting_for(settings, args, group)
-    await configure_group(group, acting, rules=rules, review_first_posts=args.review_first)
+    questions = [] if args.no_questions else args.question
+    await configure_group(
+        group, acting, rules=rules, review_first_posts=args.review_first, join_questions=questions
+    )
     held = group.review_first_posts
     review = f"first {held} posts of new members reviewed" if held else "no pre-moderation"
     rule_count = len([line for line in group.rules.splitlines() if line.strip()])
-    return f"@{group.actor.handle}: {rule_count} rule lines, {review}"
+    asked = len(group.join_questions or [])
+    return f"@{group.actor.handle}: {rule_count} rule lines, {asked} join questions, {review}"
+
+
+async def _group_requests(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.directory import find_group
+    from fedgroups.groups.stewardship import pending_requests
+
+    group = await find_group(args.slug)
+    waiting = await pending_requests(group)
+    if not waiting:
+        return f"nobody waits to join @{group.actor.handle}"
+    lines = []
+    for membership in waiting:
+        answers = " | ".join(f"{q}: {a}" for q, a in membership.join_answers or [])
+        asked = membership.created_at.strftime("%Y-%m-%d %H:%M")
+        lines.append(f"{membership.actor.handle}\t{asked}\t{answers}".rstrip())
+    return "\n".join(lines)
 
 
 async def _group_log(settings: Settings, args: argparse.Namespace) -> str:
@@ -193,5 +220,6 @@ async def group_ban(settings: Settings, args: argparse.Namespace) -> str:
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("group", "moderator"): _group_moderator,
     ("group", "configure"): _group_configure,
+    ("group", "requests"): _group_requests,
     ("group", "log"): _group_log,
 }

@@ -26,8 +26,12 @@ def test_moderation_workflow(settings: Settings, tmp_path: Path) -> None:
     rules.write_text("Be kind.\nNo advice unless asked.\n")
     assert ok(
         "group", "configure", "recovery", "--rules-file", str(rules), "--review-first", "2",
-        "--by", "omar",
-    ) == "@recovery@groups.test: 2 rule lines, first 2 posts of new members reviewed"  # fmt: skip
+        "--question", "What brings you here?", "--by", "omar",
+    ) == (
+        "@recovery@groups.test: 2 rule lines, 1 join questions, first 2 posts of new members "
+        "reviewed"
+    )  # fmt: skip
+    assert ok("group", "requests", "recovery") == "nobody waits to join @recovery@groups.test"
     assert ok("group", "moderator", "add", "recovery", "lena@groups.test") == (
         "lena@groups.test now moderates @recovery@groups.test"
     )
@@ -49,4 +53,6 @@ def test_moderation_workflow(settings: Settings, tmp_path: Path) -> None:
         ["an instance admin", "appoint_moderator"],
         ["omar@groups.test", "change_rules"],
     ]
-    assert log[-1].endswith("changed the rules; new members' first 2 posts wait for review")
+    assert log[-1].endswith(
+        "changed the join questions; changed the rules; new members' first 2 posts wait for review"
+    )
