@@ -1,7 +1,9 @@
-"""`fedgroups domain …` and `fedgroups instance …`: the instance admin's federation commands.
+"""`fedgroups domain …`, `fedgroups instance …` and `fedgroups user suspend|unsuspend`: the
+instance admin's commands.
 
-Blocks (suspend or limit), the allowlist and cautious mode's questions, the federation mode,
-and what admins read: federation health per peer domain and the dashboard figures.
+Blocks (suspend or limit), the allowlist and cautious mode's questions, the federation and
+registration modes, suspensions, and what admins read: federation health per peer domain,
+the dashboard figures and the admins' log.
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ def add_instance_commands(commands: Any) -> None:
     mode = instance.add_parser("mode", help="show or set the federation mode")
     mode.add_argument("mode", nargs="?", choices=["open", "allowlist", "cautious"])
     instance.add_parser("status", help="the dashboard figures: accounts, groups, queues")
+    registrations = instance.add_parser("registrations", help="show or set who may sign up")
+    registrations.add_argument("mode", nargs="?", choices=["open", "approval", "closed"])
+    instance.add_parser("log", help="the admins' log: blocks, modes, suspensions")
+
+
+def add_suspension_commands(user: Any) -> None:
+    """`user suspend|unsuspend NAME [--reason TEXT]`, added to the `user` subparsers."""
+    for action, summary in (
+        ("suspend", "suspend a local account: no login, sessions ended, no posting"),
+        ("unsuspend", "lift a suspension"),
+    ):
+        command = user.add_parser(action, help=summary)
+        command.add_argument("name", help="local account")
+        command.add_argument("--reason", default="", help="kept in the admins' log")
 
 
 def _when(moment: datetime | None) -> str:
@@ -205,6 +221,49 @@ async def _status(settings: Settings, args: argparse.Namespace) -> str:
     )
 
 
+async def _registrations(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.registrations import (
+        parse_registration_mode,
+        registration_mode,
+        set_registration_mode,
+    )
+
+    if args.mode is None:
+        return f"registrations: {(await registration_mode(settings)).value}"
+    mode = parse_registration_mode(args.mode)
+    previous = await set_registration_mode(settings, mode)
+    if previous == mode:
+        return f"registrations are already {mode.value}"
+    return f"registrations: {mode.value} (was {previous.value})"
+
+
+async def _log(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.admin_log import admin_log
+
+    lines = await admin_log()
+    if not lines:
+        return "the admins' log is empty"
+    return "\n".join(
+        "\t".join(
+            [_when(line.at), line.by, line.action.value, line.subject or line.object_ap_id]
+            + ([line.reason] if line.reason else [])
+        )
+        for line in lines
+    )
+
+
+async def _suspend(settings: Settings, args: argparse.Namespace) -> str:
+    from fedgroups.groups.accounts import find_account
+    from fedgroups.groups.suspensions import suspend_account, unsuspend_account
+
+    account = await find_account(settings, args.name)
+    if args.action == "suspend":
+        await suspend_account(account, reason=args.reason)
+        return f"suspended @{account.actor.username}: logged out, cannot log in or post"
+    await unsuspend_account(account, reason=args.reason)
+    return f"@{account.actor.username} is no longer suspended"
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("domain", "block"): _block,
     ("domain", "unblock"): _unblock,
@@ -217,4 +276,8 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("domain", "health"): _health,
     ("instance", "mode"): _mode,
     ("instance", "status"): _status,
+    ("instance", "registrations"): _registrations,
+    ("instance", "log"): _log,
+    ("user", "suspend"): _suspend,
+    ("user", "unsuspend"): _suspend,
 }

@@ -49,6 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--password", required=True)
     user_create.add_argument("--admin", action="store_true", help="make the account an admin")
     add_member_commands(user)
+    admin_cli.add_suspension_commands(user)
 
     group = commands.add_parser("group", help="groups hosted here").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -58,10 +58,15 @@ async def _federation(settings: Settings) -> AsyncIterator[Federation]:
 
 
 async def _person(settings: Settings, name: str) -> Actor:
+    """The account's Person; a suspended account can do nothing in its name."""
+    from fedgroups.errors import ValidationError
     from fedgroups.groups.accounts import find_account
     from fedgroups.groups.following import local_person
 
-    return await local_person(await find_account(settings, name))
+    account = await find_account(settings, name)
+    if account.is_suspended:
+        raise ValidationError(f"{name} is suspended")
+    return await local_person(account)
 
 
 async def _group(settings: Settings, person: Actor, handle: str) -> Actor:

@@ -1,4 +1,4 @@
-"""`fedgroups domain …` and `fedgroups instance …`, run as an admin runs them."""
+"""`fedgroups domain …`, `fedgroups instance …` and suspensions, run as an admin runs them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 from fedgroups.db import database
-from fedgroups.models import DomainAllow, InboxItem, JobState
+from fedgroups.groups.sessions import open_session
+from fedgroups.models import Account, DomainAllow, InboxItem, JobState, Session
 from fedgroups.settings import Settings
 from tests.test_cli import assert_one_line_error, run
 
@@ -80,3 +81,46 @@ def test_modes_pending_health_and_status(settings: Settings) -> None:
             return [allow.domain for allow in await DomainAllow.all()]
 
     assert asyncio.run(allows()) == []
+
+
+async def _sessions_of(settings: Settings, name: str) -> int:
+    async with database(settings):
+        account = await Account.get(actor__username=name)
+        await open_session(account)
+        return await Session.filter(account=account).count()
+
+
+def test_suspending_an_account_and_the_registration_mode(settings: Settings) -> None:
+    assert run(settings, "migrate").returncode == 0
+    assert run(settings, "user", "create", "lena", "--password", "long enough pw").returncode == 0
+    assert asyncio.run(_sessions_of(settings, "lena")) == 1
+    suspended = run(settings, "user", "suspend", "lena", "--reason", "spam  links")
+    assert suspended.stdout.strip() == "suspended @lena: logged out, cannot log in or post"
+    assert asyncio.run(_sessions_of(settings, "lena")) == 1  # only the one just opened
+    assert_one_line_error(run(settings, "user", "suspend", "lena"), "already suspended")
+    assert_one_line_error(
+        run(settings, "user", "post", "lena", "recovery@peer.example", "hello"), "suspended"
+    )
+    status = dict(
+        line.split("\t") for line in run(settings, "instance", "status").stdout.splitlines()
+    )
+    assert status["suspended accounts"] == "1"
+    lifted = run(settings, "user", "unsuspend", "lena")
+    assert lifted.stdout.strip() == "@lena is no longer suspended"
+    assert_one_line_error(run(settings, "user", "unsuspend", "lena"), "not suspended")
+    assert_one_line_error(run(settings, "user", "suspend", "nobody"), "nobody")
+
+    assert run(settings, "instance", "registrations").stdout.strip() == "registrations: open"
+    switched = run(settings, "instance", "registrations", "approval")
+    assert switched.stdout.strip() == "registrations: approval (was open)"
+    assert run(settings, "instance", "registrations").stdout.strip() == "registrations: approval"
+    assert_one_line_error(run(settings, "instance", "registrations", "maybe"), "invalid choice")
+    assert run(settings, "domain", "block", "evil.example", "--reason", "threats").returncode == 0
+
+    log = run(settings, "instance", "log").stdout.splitlines()
+    assert [line.split("\t")[1:] for line in log] == [
+        ["an instance admin", "block_domain", "evil.example", "suspend: threats"],
+        ["an instance admin", "registration_mode", "approval"],
+        ["an instance admin", "unsuspend_account", "lena@groups.test"],
+        ["an instance admin", "suspend_account", "lena@groups.test", "spam links"],
+    ]

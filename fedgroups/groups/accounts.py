@@ -17,7 +17,8 @@ from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups.actors import create_local_actor, find_local_actor, handle_key
 from fedgroups.groups.content import render_plain_paragraphs
 from fedgroups.groups.names import validate_name
-from fedgroups.models import Account, AccountState, Actor, ActorKind
+from fedgroups.groups.registrations import registration_mode
+from fedgroups.models import Account, AccountState, Actor, ActorKind, RegistrationMode
 from fedgroups.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
@@ -98,9 +99,10 @@ async def create_account(
 
 async def sign_up(settings: Settings, username: str, password: str, reason: str = "") -> Account:
     """Sign-up from the web, by the registration mode: open, approval (with a reason), closed."""
-    if settings.registrations == "closed":
+    mode = await registration_mode(settings)
+    if mode == RegistrationMode.CLOSED:
         raise RegistrationsClosed("This instance is not taking new sign-ups.")
-    needs_approval = settings.registrations == "approval"
+    needs_approval = mode == RegistrationMode.APPROVAL
     reason = reason.strip()[:MAX_REASON]
     if needs_approval and not reason:
         raise ValidationError(

@@ -3,6 +3,7 @@
 Every change goes through `fedgroups.groups.defederation.applying`, which settles what the
 change means for the queues (held activities released or dropped, deliveries to refused
 servers cancelled) and tells the local members it cuts off from groups or people elsewhere.
+Each is written to the admins' log, under the admin who made it (`by`; None from the CLI).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups.admin_log import record_admin_action
 from fedgroups.groups.defederation import applying
-from fedgroups.models import BlockSeverity, DomainAllow, DomainBlock
+from fedgroups.models import Actor, BlockSeverity, DomainAllow, DomainBlock, ModerationAction
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 MAX_REASON = 1_000
@@ -38,7 +40,11 @@ def _reason(reason: str) -> str:
 
 
 async def block_domain(
-    domain: str, *, reason: str = "", severity: BlockSeverity = BlockSeverity.SUSPEND
+    domain: str,
+    *,
+    reason: str = "",
+    severity: BlockSeverity = BlockSeverity.SUSPEND,
+    by: Actor | None = None,
 ) -> DomainBlock:
     """Block a domain (or change the reason/severity of an existing block).
 
@@ -53,21 +59,28 @@ async def block_domain(
         if not created:
             block.reason, block.severity = reason or block.reason, severity
             await block.save(update_fields=["reason", "severity"])
+        await record_admin_action(
+            ModerationAction.BLOCK_DOMAIN, by, target=name,
+            reason=f"{severity.value}: {block.reason}".rstrip(": "),
+        )  # fmt: skip
     return block
 
 
-async def unblock_domain(domain: str) -> bool:
+async def unblock_domain(domain: str, *, by: Actor | None = None) -> bool:
     """Lift a block; False if there was none."""
     name = normalise_domain(domain)
     async with applying():
-        return bool(await DomainBlock.filter(domain=name).delete())
+        if not await DomainBlock.filter(domain=name).delete():
+            return False
+        await record_admin_action(ModerationAction.UNBLOCK_DOMAIN, by, target=name)
+    return True
 
 
 async def list_blocks() -> list[DomainBlock]:
     return await DomainBlock.all().order_by("domain")
 
 
-async def allow_domain(domain: str, *, reason: str = "") -> DomainAllow:
+async def allow_domain(domain: str, *, reason: str = "", by: Actor | None = None) -> DomainAllow:
     """Say yes to a domain: listed for allowlist mode, and what it sent while cautious mode
     kept it waiting is processed now. A block on it still wins (lift it with unblock).
     """
@@ -77,10 +90,11 @@ async def allow_domain(domain: str, *, reason: str = "") -> DomainAllow:
         if not created and reason:
             allow.reason = reason
             await allow.save(update_fields=["reason"])
+        await record_admin_action(ModerationAction.ALLOW_DOMAIN, by, target=name, reason=reason)
     return allow
 
 
-async def deny_domain(domain: str, *, reason: str = "") -> DomainBlock:
+async def deny_domain(domain: str, *, reason: str = "", by: Actor | None = None) -> DomainBlock:
     """Say no to a domain: off the allowlist, what it sent while waiting is dropped, and it
     is suspended so that it does not come back as a new question.
     """
@@ -93,15 +107,17 @@ async def deny_domain(domain: str, *, reason: str = "") -> DomainBlock:
         if not created:
             block.reason, block.severity = reason, BlockSeverity.SUSPEND
             await block.save(update_fields=["reason", "severity"])
+        await record_admin_action(ModerationAction.DENY_DOMAIN, by, target=name, reason=reason)
     return block
 
 
-async def disallow_domain(domain: str) -> None:
+async def disallow_domain(domain: str, *, by: Actor | None = None) -> None:
     """Take a domain off the allowlist without blocking it (it asks again in cautious mode)."""
     name = normalise_domain(domain)
     async with applying():
         if not await DomainAllow.filter(domain=name).delete():
             raise NotFound(f"{name} was not on the allowlist")
+        await record_admin_action(ModerationAction.DISALLOW_DOMAIN, by, target=name)
 
 
 async def list_allows() -> list[DomainAllow]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from tortoise.functions import Count, Max, Min
 
 from fedgroups.errors import ValidationError
+from fedgroups.groups.admin_log import record_admin_action
 from fedgroups.groups.defederation import applying
 from fedgroups.models import (
     Actor,
@@ -23,6 +24,7 @@ from fedgroups.models import (
     InboxItem,
     InstancePolicy,
     JobState,
+    ModerationAction,
     PeerDomain,
 )
 
@@ -43,7 +45,7 @@ def parse_mode(value: str) -> FederationMode:
         raise ValidationError(f"the federation mode is one of {choices}") from None
 
 
-async def set_federation_mode(mode: FederationMode) -> FederationMode:
+async def set_federation_mode(mode: FederationMode, *, by: Actor | None = None) -> FederationMode:
     """Switch modes; members cut off by the switch are told, held activities settled."""
     async with applying():
         row = await InstancePolicy.filter().order_by("id").first()
@@ -55,6 +57,8 @@ async def set_federation_mode(mode: FederationMode) -> FederationMode:
         else:
             row.federation_mode = mode
             await row.save(update_fields=["federation_mode", "updated_at"])
+        if mode != previous:
+            await record_admin_action(ModerationAction.FEDERATION_MODE, by, target=mode.value)
     return previous
 
 

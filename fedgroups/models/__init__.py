@@ -17,7 +17,7 @@ from fedgroups.models.moderation import (
 )
 from fedgroups.models.notification import Notification, NotificationKind
 from fedgroups.models.outbox_activity import OutboxActivity
-from fedgroups.models.policy import FederationMode, InstancePolicy
+from fedgroups.models.policy import FederationMode, InstancePolicy, RegistrationMode
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
 from fedgroups.models.remote_post import RemoteGroupPost
@@ -56,6 +56,7 @@ __all__ = [
     "OutboxActivity",
     "PeerDomain",
     "Post",
+    "RegistrationMode",
     "RemoteGroupPost",
     "Report",
     "ReportState",

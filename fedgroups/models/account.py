@@ -27,7 +27,9 @@ class Account(Model):
     )
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
-    is_suspended = fields.BooleanField(default=False)
+    is_suspended = fields.BooleanField(default=False)  # by an admin: no login, no posting
+    suspended_at = fields.DatetimeField(null=True)
+    suspension_reason = fields.TextField(default="")  # for the admins, in their log too
     state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
     signup_reason = fields.TextField(default="")  # what the person told the admins (approval)
     pronouns = fields.CharField(max_length=64, default="")

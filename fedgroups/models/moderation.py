@@ -29,6 +29,16 @@ class ModerationAction(StrEnum):
     DISMISS_REPORT = "dismiss_report"
     FORWARD_REPORT = "forward_report"
     CHANGE_RULES = "change_rules"
+    # Instance-level actions (no group): the admins' own log.
+    BLOCK_DOMAIN = "block_domain"
+    UNBLOCK_DOMAIN = "unblock_domain"
+    ALLOW_DOMAIN = "allow_domain"
+    DISALLOW_DOMAIN = "disallow_domain"
+    DENY_DOMAIN = "deny_domain"
+    FEDERATION_MODE = "federation_mode"
+    REGISTRATION_MODE = "registration_mode"
+    SUSPEND_ACCOUNT = "suspend_account"
+    UNSUSPEND_ACCOUNT = "unsuspend_account"
 
 
 class ModerationEntry(Model):
@@ -51,7 +61,8 @@ class ModerationEntry(Model):
     subject: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="moderation_received", null=True, on_delete=fields.SET_NULL
     )
-    object_ap_id = fields.CharField(max_length=512, default="")  # the post or thread acted on
+    # the post or thread acted on; for an instance-level action, the domain or the new mode
+    object_ap_id = fields.CharField(max_length=512, default="")
     reason = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -18,13 +18,21 @@ class FederationMode(StrEnum):
     CAUTIOUS = "cautious"  # a server not seen before waits for an admin's yes
 
 
+class RegistrationMode(StrEnum):
+    OPEN = "open"  # anyone signs up
+    APPROVAL = "approval"  # people say why they want to join; an admin approves each one
+    CLOSED = "closed"  # nobody signs up on the web (`fedgroups user create` still works)
+
+
 class InstancePolicy(Model):
-    """The instance's federation mode. A single row, made on first change."""
+    """The instance's federation and registration modes. A single row, made on first change."""
 
     id = fields.IntField(primary_key=True)
     federation_mode = fields.CharEnumField(
         FederationMode, max_length=16, default=FederationMode.OPEN
     )
+    # Empty until an admin chooses: FEDGROUPS_REGISTRATIONS is the initial default till then.
+    registration_mode = fields.CharEnumField(RegistrationMode, max_length=16, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

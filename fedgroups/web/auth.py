@@ -18,6 +18,7 @@ from starlette.routing import Route
 from fedgroups.errors import Conflict, ValidationError
 from fedgroups.groups import throttle
 from fedgroups.groups.accounts import RegistrationsClosed, authenticate, sign_up
+from fedgroups.groups.registrations import registration_mode
 from fedgroups.groups.sessions import SESSION_MAX_AGE, close_session, open_session
 from fedgroups.models import Account, AccountState
 from fedgroups.settings import Settings
@@ -69,7 +70,7 @@ def logged_in_response(request: Request, account: Account, token: str, target: s
 
 
 async def signup_page(request: Request) -> Response:
-    mode = _settings(request).registrations
+    mode = (await registration_mode(_settings(request))).value
     if request.method == "GET":
         return form_page(request, "auth/signup.html", {"mode": mode})
     form = await read_form(request)
@@ -140,6 +141,8 @@ async def login_page(request: Request) -> Response:
         message = (
             "Your sign-up is waiting for an admin's approval."
             if account.state == AccountState.PENDING
+            else "This account is suspended."
+            if account.is_suspended
             else "This account cannot log in."
         )
         return form_page(

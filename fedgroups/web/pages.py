@@ -9,6 +9,7 @@ from starlette.routing import Route
 from fedgroups.groups.directory import search_groups
 from fedgroups.groups.following import subscriptions_of
 from fedgroups.groups.instance import instance_profile
+from fedgroups.groups.registrations import registration_mode
 from fedgroups.settings import Settings
 from fedgroups.web.templating import render_page
 
@@ -22,7 +23,7 @@ async def home(request: Request) -> Response:
         "groups": await search_groups(query),
         "query": query,
         "profile": await instance_profile(),
-        "registrations": settings.registrations,
+        "registrations": (await registration_mode(settings)).value,
     }
     return render_page(request, "instance/home.html", context)
 

@@ -12,7 +12,8 @@ from fedgroups.activitypub.vocabulary import XRD_XML
 from fedgroups.errors import NotFound
 from fedgroups.groups.actors import INSTANCE_ACTOR_PATH, find_local_actor
 from fedgroups.groups.directory import node_stats
-from fedgroups.models import Actor, ActorKind
+from fedgroups.groups.registrations import registration_mode
+from fedgroups.models import Actor, ActorKind, RegistrationMode
 from fedgroups.settings import Settings
 from fedgroups.web.negotiation import JRDResponse, JSONResponse
 
@@ -87,7 +88,7 @@ async def nodeinfo_document(request: Request) -> Response:
         version,
         __version__,
         await node_stats(),
-        open_registrations=settings.registrations == "open",
+        open_registrations=await registration_mode(settings) == RegistrationMode.OPEN,
         node_name=settings.domain,
     )
     response = JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})
