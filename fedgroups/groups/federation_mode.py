@@ -85,6 +85,7 @@ class PendingDomain:
     first_at: datetime
     last_at: datetime
     actors: list[str]
+    activity_types: list[str]  # what kinds of activity wait (Follow, Create, ...)
 
 
 async def pending_domains() -> list[PendingDomain]:
@@ -103,6 +104,11 @@ async def pending_domains() -> list[PendingDomain]:
             .limit(SAMPLE_ACTORS)
             .values_list("actor_ap_id", flat=True)
         )
+        kinds = (
+            await InboxItem.filter(state=JobState.HELD, domain=row["domain"])
+            .distinct()
+            .values_list("activity_type", flat=True)
+        )
         pending.append(
             PendingDomain(
                 domain=str(row["domain"]),
@@ -110,6 +116,7 @@ async def pending_domains() -> list[PendingDomain]:
                 first_at=row["first_at"],
                 last_at=row["last_at"],
                 actors=sorted(str(actor) for actor in actors),
+                activity_types=sorted(str(kind) for kind in kinds),
             )
         )
     return pending

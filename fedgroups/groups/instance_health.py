@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from fedgroups.models import (
@@ -30,6 +31,7 @@ from fedgroups.models.domain import Policy, domain_candidates, policy_for
 RECENT = timedelta(days=1)  # "failed lately" on the dashboard
 FAILED_WINDOW = timedelta(days=7)  # failed deliveries counted per peer
 MAX_PEERS = 500
+FAILING_SHOWN = 20
 _WAITING = (JobState.QUEUED, JobState.RUNNING)
 Decision = TypeVar("Decision", DomainBlock, DomainAllow)
 
@@ -74,6 +76,19 @@ async def dashboard(now: datetime | None = None) -> Dashboard:
         peers_unavailable=await PeerDomain.filter(unavailable_since__isnull=False).count(),
         federation_mode=(await policy_for([])).mode,
     )
+
+
+async def failing_deliveries(
+    now: datetime | None = None, *, limit: int = FAILING_SHOWN
+) -> list[Delivery]:
+    """The newest deliveries that are failing: retrying, paused, or given up in the last day."""
+    since = (now or datetime.now(UTC)) - RECENT
+    failing = (
+        Q(state=JobState.QUEUED, attempts__gt=0)
+        | Q(state=JobState.PAUSED)
+        | Q(state=JobState.FAILED, finished_at__gte=since)
+    )
+    return await Delivery.filter(failing).order_by("-id").limit(limit)
 
 
 @dataclass(frozen=True)

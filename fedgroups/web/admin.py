@@ -1,4 +1,6 @@
-"""The admins' page: what the instance says about itself, and sign-ups waiting for approval."""
+"""The admins' dashboard: the instance's figures, failing deliveries, sign-ups waiting for
+approval and the admins' log. Every admin page answers 404 to anyone who is not an admin.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +8,40 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedgroups.errors import NotFound, ValidationError
+from fedgroups.errors import NotFound
 from fedgroups.groups.accounts import decide_signup, pending_signups
-from fedgroups.groups.instance import instance_profile, update_instance_profile
+from fedgroups.groups.admin_log import admin_log
+from fedgroups.groups.instance_health import dashboard, failing_deliveries, peer_health
 from fedgroups.models import Account
-from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
+from fedgroups.web.forms import current_account, field, read_form, redirect
+from fedgroups.web.templating import render_page
+
+LOG_SHOWN = 20
 
 
-def _admin(request: Request) -> Account:
+def require_admin(request: Request) -> Account:
+    """The logged-in admin; anyone else is told the page does not exist."""
     account = current_account(request)
     if not account.is_admin:
         raise NotFound("hidden")
     return account
 
 
-async def _page(request: Request, errors: dict[str, str] | None = None) -> Response:
-    profile = await instance_profile()
-    values = {"description": profile.description, "rules": profile.rules}
-    context = {"signups": await pending_signups()}
-    return form_page(request, "admin/index.html", context, errors=errors, values=values)
-
-
 async def admin_page(request: Request) -> Response:
-    _admin(request)
-    return await _page(request)
-
-
-async def save_profile(request: Request) -> Response:
-    _admin(request)
-    form = await read_form(request)
-    try:
-        await update_instance_profile(field(form, "description"), field(form, "rules"))
-    except ValidationError as exc:
-        return await _page(request, {exc.field or "form": str(exc)})
-    return redirect("/admin")
+    require_admin(request)
+    context = {
+        "section": "dashboard",
+        "figures": await dashboard(),
+        "failing_peers": [row for row in await peer_health() if row.is_failing],
+        "failing": await failing_deliveries(),
+        "signups": await pending_signups(),
+        "log": await admin_log(limit=LOG_SHOWN),
+    }
+    return render_page(request, "admin/dashboard.html", context)
 
 
 async def decide(request: Request) -> Response:
-    _admin(request)
+    require_admin(request)
     form = await read_form(request)
     raw_id = field(form, "account", 20)
     if not raw_id.isdigit():
@@ -54,6 +52,5 @@ async def decide(request: Request) -> Response:
 
 routes = [
     Route("/admin", admin_page),
-    Route("/admin/profile", save_profile, methods=["POST"]),
     Route("/admin/signups", decide, methods=["POST"]),
 ]

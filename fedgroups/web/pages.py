@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedgroups.groups.directory import search_groups
+from fedgroups.groups.domains import list_blocks
 from fedgroups.groups.following import subscriptions_of
 from fedgroups.groups.instance import instance_profile
 from fedgroups.groups.registrations import registration_mode
@@ -29,7 +30,9 @@ async def home(request: Request) -> Response:
 
 
 async def about(request: Request) -> Response:
-    return render_page(request, "instance/about.html", {"profile": await instance_profile()})
+    """The description, the rules, and (as Mastodon's about page does) the moderated servers."""
+    context = {"profile": await instance_profile(), "blocks": await list_blocks()}
+    return render_page(request, "instance/about.html", context)
 
 
 routes = [Route("/", home), Route("/about", about)]
