@@ -3,8 +3,7 @@
 A block, an allow or a mode switch is applied inside `applying()`, which compares where each
 related peer domain stood before and after. Activities held by cautious mode are released or
 dropped, deliveries to servers now refused are cancelled, and local members who lose contact
-with groups or people elsewhere are told which server and why (Mastodon 4.3 does the same
-with its "severed relationships" notifications: mastodon/mastodon#27511).
+with groups or people elsewhere are told which server and why (`severance.tell_members`).
 """
 
 from __future__ import annotations
@@ -16,29 +15,19 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from fedgroups.groups.severance import tell_members
 from fedgroups.models import (
     Actor,
     Delivery,
-    DomainBlock,
-    FederationMode,
     GroupSubscriptionState,
     InboxItem,
     JobState,
     MembershipState,
     Standing,
 )
-from fedgroups.models.domain import Policy, domain_candidates, policy_for
+from fedgroups.models.domain import Policy, policy_for
 
-NOT_LISTED = "this instance federates only with servers its admins listed"
 _OPEN_DELIVERIES = (JobState.QUEUED, JobState.PAUSED)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why this instance exchanges nothing with a domain, in words shown to members."""
-
-    domain: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +75,8 @@ async def applying() -> AsyncIterator[None]:
         after = await policy_for(related)
         await settle_held_items()
         await cancel_refused_deliveries()
-        _changes(related, before, after)
+        change = _changes(related, before, after)
+        await tell_members(change.cut, change.restored)
 
 
 async def settle_held_items(now: datetime | None = None) -> tuple[int, int]:
@@ -132,21 +122,3 @@ async def cancel_refused_deliveries(now: datetime | None = None) -> int:
         last_error="not sent: the admins stopped federating with this server",
         finished_at=now or datetime.now(UTC),
     )
-
-
-async def refusal_of(domain: str, policy: Policy | None = None) -> Refusal | None:
-    """Why `domain` is refused (the block's reason, or the allowlist), or None if it is not."""
-    policy = policy or await policy_for([domain])
-    if not policy.refuses(domain):
-        return None
-    block = (
-        await DomainBlock.filter(domain__in=domain_candidates(domain), severity="suspend")
-        .order_by("-id")
-        .first()
-    )
-    if block is not None:
-        reason = block.reason or "suspended by the admins"
-        return Refusal(domain=domain, reason=reason)
-    if policy.mode == FederationMode.ALLOWLIST:
-        return Refusal(domain=domain, reason=NOT_LISTED)
-    return Refusal(domain=domain, reason="refused by the admins")

@@ -1,4 +1,5 @@
-"""What a local member is told about: replies, mentions, and decisions on memberships."""
+"""What a local member is told about: replies, mentions, decisions on memberships, reports,
+and servers this instance stops (or starts again) federating with."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class NotificationKind(StrEnum):
     REPORT = "report"  # for moderators and admins: a report to look at
     REPORT_OUTCOME = "report_outcome"  # for the reporter: what was decided
     POST_HELD = "post_held"  # for moderators: a post waits for review
+    DEFEDERATED = "defederated"  # the admins stopped federating with a server it concerns
+    REFEDERATED = "refederated"  # ... and federate with it again
 
 
 class Notification(Model):
@@ -47,6 +50,9 @@ class Notification(Model):
     report: fields.ForeignKeyNullableRelation[Report] = fields.ForeignKeyField(
         "models.Report", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
+    # A change of federation policy: which server, and the admins' public reason then.
+    domain = fields.CharField(max_length=255, default="")
+    detail = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     read_at = fields.DatetimeField(null=True)
 

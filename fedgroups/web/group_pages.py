@@ -10,8 +10,10 @@ from starlette.routing import Route
 from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
+from fedgroups.groups.domains import normalise_domain
 from fedgroups.groups.joining import join_group, leave, membership_of
 from fedgroups.groups.modlog import Acting
+from fedgroups.groups.severance import Refusal, refusal_of, severed_servers
 from fedgroups.groups.stewardship import (
     GroupForm,
     decide_request,
@@ -51,8 +53,24 @@ async def group_page(request: Request, group: Group) -> Response:
         else None,
         "pinned": await threads.pinned_posts(readable) if can_read else [],
         "threads": await threads.thread_page(readable, page) if can_read else None,
+        # Which servers it lost, and why: members-only groups tell their members alone.
+        "severed": await severed_servers(group.pk) if can_read or not group.is_private else [],
+        **await _server_check(request),
     }
     return render_page(request, "groups/group.html", context)
+
+
+async def _server_check(request: Request) -> dict[str, object]:
+    """A visitor asks whether their server can join (`?server=`): if not, they learn why."""
+    asked = request.query_params.get("server", "").strip()[:300]
+    if not asked:
+        return {}
+    try:
+        domain = normalise_domain(asked.rsplit("@", 1)[-1])
+    except ValidationError:
+        return {"server_asked": asked, "server_error": "That is not a server's name."}
+    refusal: Refusal | None = await refusal_of(domain)
+    return {"server_asked": domain, "server_refusal": refusal}
 
 
 async def join(request: Request) -> Response:
