@@ -5,6 +5,7 @@ FedgroupsError
 ├── ValidationError        bad input from a person or the CLI (names, forms)
 ├── NotFound               the thing does not exist, or the asker may not know it does
 ├── Conflict               the thing already exists
+├── StoreUnavailable       the database could not commit an accepted activity (503, retry)
 └── FederationError        something another server sent or did
     ├── MalformedActivity  the wire document is not usable (400)
     ├── SignatureError     missing, malformed or wrong HTTP signature (401)
@@ -38,6 +39,10 @@ class NotFound(FedgroupsError):
 
 class Conflict(FedgroupsError):
     """The thing to create already exists."""
+
+
+class StoreUnavailable(FedgroupsError):
+    """The database could not commit what a request handed over; the sender should retry."""
 
 
 class FederationError(FedgroupsError):

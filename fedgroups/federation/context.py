@@ -7,7 +7,7 @@ can run in one process.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -15,6 +15,7 @@ from fedgroups import __version__
 from fedgroups.activitypub.keys import load_private_key
 from fedgroups.federation.fetch import SignGet
 from fedgroups.federation.http import build_client
+from fedgroups.federation.inbox_writer import InboxWriter
 from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.signatures import SchemePreferences, sign_cavage
 from fedgroups.models import Actor
@@ -32,8 +33,10 @@ class Federation:
     client: httpx.AsyncClient
     prefs: SchemePreferences
     remote_actors: RemoteActors
+    inbox_writer: InboxWriter = field(default_factory=InboxWriter)
 
     async def close(self) -> None:
+        await self.inbox_writer.close()  # what requests handed over is committed first
         await self.client.aclose()
 
 

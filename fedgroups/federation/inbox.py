@@ -1,7 +1,8 @@
 """The inbox: verify, check origins, persist, answer. Nothing else happens in the request.
 
 An activity is acknowledged (202) only after its InboxItem is committed, so nothing accepted
-is ever lost; processing happens later in a worker (federation/dispatch.py).
+is ever lost; processing happens later in a worker (federation/dispatch.py). Concurrent
+requests share their commits (federation/inbox_writer.py).
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise.exceptions import IntegrityError
-
 from fedgroups.activitypub.parse import same_origin
 from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, SignatureError
 from fedgroups.federation.fetch import parse_document
+from fedgroups.federation.inbox_writer import InboxWriter
 from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.peers import mark_domain_heard
 from fedgroups.federation.signatures import signature_key_id, verify_request
-from fedgroups.models import Actor, InboxItem, JobState, Standing
+from fedgroups.models import Actor, JobState, Standing
 from fedgroups.models.domain import policy_for
+from fedgroups.models.inbox_item import NewInboxItem
 
 MAX_BODY_BYTES = 512 * 1024
+MAX_ID_LENGTH = 512  # of activity, actor and key ids: the columns that store them
+MAX_DOMAIN_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ def _actor_id(activity: dict[str, Any]) -> str:
         actor = actor.get("id")
     if not isinstance(actor, str) or not actor.startswith(("https://", "http://")):
         raise MalformedActivity("activity has no actor id")
+    if len(actor) > MAX_ID_LENGTH or len(_key_domain(actor)) > MAX_DOMAIN_LENGTH:
+        raise MalformedActivity("actor id is too long")
     return actor
 
 
@@ -49,7 +54,7 @@ def _activity_fields(activity: dict[str, Any]) -> tuple[str, str]:
         raise MalformedActivity("activity has no id")
     if not isinstance(kind, str) or not kind:
         raise MalformedActivity("activity has no type")
-    if len(activity_id) > 512:
+    if len(activity_id) > MAX_ID_LENGTH:
         raise MalformedActivity("activity id is too long")
     return activity_id, kind[:32]
 
@@ -70,6 +75,7 @@ async def receive_activity(
     headers: Mapping[str, str],
     body: bytes,
     remote_actors: RemoteActors,
+    writer: InboxWriter,
 ) -> Accepted:
     """Verify and store one POSTed activity. Raises the error the caller maps to a status."""
     try:
@@ -87,6 +93,8 @@ async def receive_activity(
     if not any(name.lower() == "signature" for name in headers):
         raise SignatureError("request is not signed")
     key_id = signature_key_id(method, url, headers)
+    if len(key_id) > MAX_ID_LENGTH:
+        raise SignatureError("keyId is too long")
     actor_domain = _key_domain(actor_id)
     domains = (_key_domain(key_id), actor_domain)
     policy = await policy_for(domains, health_of=[actor_domain])
@@ -103,39 +111,36 @@ async def receive_activity(
         await mark_domain_heard(actor_domain)
     # Cautious mode: a server not seen before is verified and kept, but waits for an admin.
     held = Standing.PENDING in standings
-    item = _Item(activity, activity_id, kind, actor_id, actor_domain, verified.key_id, url)
-    return await _store(item, held=held)
+    item = _new_item(activity, activity_id, kind, actor_id, verified.key_id, url, held=held)
+    # No read before the insert: the unique activity id decides, also between racing copies.
+    new_id = await writer.store(item)
+    if new_id is None:  # a replay, or a concurrent copy that won (T15, T18)
+        return Accepted("duplicate")
+    return Accepted("held" if held else "stored", new_id)
+
+
+def _new_item(
+    activity: dict[str, Any],
+    activity_id: str,
+    kind: str,
+    actor_id: str,
+    key_id: str,
+    url: str,
+    *,
+    held: bool,
+) -> NewInboxItem:
+    return NewInboxItem(
+        activity_ap_id=activity_id,
+        activity_type=kind,
+        actor_ap_id=actor_id,
+        domain=_key_domain(actor_id),
+        signer_key_id=key_id,
+        recipient=url[:MAX_ID_LENGTH],
+        body=activity,
+        state=JobState.HELD if held else JobState.QUEUED,
+        run_at=datetime.now(UTC),
+    )
 
 
 async def _is_known(actor_id: str) -> bool:
     return await Actor.exists(ap_id=actor_id)
-
-
-@dataclass(frozen=True)
-class _Item:
-    activity: dict[str, Any]
-    activity_id: str
-    kind: str
-    actor_id: str
-    domain: str
-    key_id: str
-    url: str
-
-
-async def _store(item: _Item, *, held: bool) -> Accepted:
-    # No read before the insert: the unique activity id decides, also between racing copies.
-    try:
-        row = await InboxItem.create(
-            activity_ap_id=item.activity_id,
-            activity_type=item.kind,
-            actor_ap_id=item.actor_id,
-            domain=item.domain,
-            signer_key_id=item.key_id,
-            recipient=item.url,
-            body=item.activity,
-            run_at=datetime.now(UTC),
-            state=JobState.HELD if held else JobState.QUEUED,
-        )
-    except IntegrityError:  # a replay, or a concurrent copy that won (T15, T18)
-        return Accepted("duplicate")
-    return Accepted("held" if held else "stored", row.id)

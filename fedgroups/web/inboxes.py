@@ -12,6 +12,7 @@ from fedgroups.errors import (
     MalformedActivity,
     OriginMismatch,
     SignatureError,
+    StoreUnavailable,
 )
 from fedgroups.federation.context import Federation
 from fedgroups.federation.inbox import MAX_BODY_BYTES, receive_activity
@@ -53,7 +54,12 @@ async def _receive(request: Request) -> Response:
         return _problem(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
         await receive_activity(
-            request.method, public_url(request), request.headers, body, federation.remote_actors
+            request.method,
+            public_url(request),
+            request.headers,
+            body,
+            federation.remote_actors,
+            federation.inbox_writer,
         )
     except MalformedActivity as exc:
         return _problem(400, str(exc))
@@ -64,6 +70,8 @@ async def _receive(request: Request) -> Response:
     except KeyUnavailable:
         # The sender should retry: its key host could not be reached (Mastodon 4.5.4+).
         return _problem(503, "could not fetch the signing key; try again later")
+    except StoreUnavailable:
+        return _problem(503, "could not store the activity; try again later")
     return Response(status_code=202)  # the middleware wakes the workers once it is sent
 
 
