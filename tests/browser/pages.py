@@ -58,3 +58,11 @@ def reload_until(page: Page, locator: Locator, *, timeout: float = 30.0) -> None
             if time.monotonic() > deadline:
                 raise
             page.reload()
+
+
+def log_in(page: Page, base_url: str, name: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
