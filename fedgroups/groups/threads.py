@@ -15,12 +15,50 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from fedgroups.errors import NotFound
-from fedgroups.models import Actor, Group, MembershipRole, MembershipState, Post
+from fedgroups.models import Actor, Group, MembershipRole, MembershipState
 
 THREADS_PER_PAGE = 20
 MAX_THREAD_POSTS = 500
 SCAN_BATCH = 200
 Scope = QuerySet[Any]  # the live (not deleted) posts of one group
+
+
+# What a listing shows of a post and of its author: rows of these columns, not model objects
+# (building tortoise objects with every column cost more than the rest of the page).
+LISTED_COLUMNS = ("id", "ap_id", "summary", "content", "published_at")
+AUTHOR_COLUMNS = ("is_local", "username", "domain", "display_name", "url", "ap_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    is_local: bool
+    username: str
+    domain: str
+    display_name: str
+    url: str
+    ap_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A post as a listing shows it: the same names the templates use for a `Post`."""
+
+    id: int
+    ap_id: str
+    summary: str
+    content: str
+    published_at: datetime
+    author: Byline
+
+
+async def listed(query: Scope) -> list[Listed]:
+    """The posts `query` selects, with their authors, in one query of the shown columns."""
+    authored = tuple(f"author__{column}" for column in AUTHOR_COLUMNS)
+    rows = await query.values_list(*LISTED_COLUMNS, *authored)
+    return [
+        Listed(id_, ap_id, summary, content, published_at, Byline(*author))
+        for id_, ap_id, summary, content, published_at, *author in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -52,19 +90,19 @@ async def _active_thread_keys(scope: Scope, wanted: int) -> list[tuple[str, date
     thread the first time one of its posts appears: that post is the thread's latest.
     """
     seen: dict[str, datetime] = {}
-    offset = 0
+    offset, batch = 0, wanted + 4  # a quiet group's page is one short read; busy threads grow it
     while len(seen) < wanted:
         rows = (
             await scope.order_by("-published_at", "-id")
             .offset(offset)
-            .limit(SCAN_BATCH)
+            .limit(batch)
             .values_list("ap_id", "thread_root", "published_at")
         )
         for ap_id, root, published_at in rows:
             seen.setdefault(str(root or ap_id), published_at)
-        if len(rows) < SCAN_BATCH:
+        if len(rows) < batch:
             break
-        offset += SCAN_BATCH
+        offset, batch = offset + batch, max(batch, min(batch * 2, SCAN_BATCH))
     return list(seen.items())[:wanted]
 
 
@@ -74,10 +112,7 @@ async def thread_page(scope: Scope, page: int) -> ThreadPage:
     keys = await _active_thread_keys(scope, start + THREADS_PER_PAGE + 1)
     chosen = keys[start : start + THREADS_PER_PAGE]
     roots = {
-        post.ap_id: post
-        for post in await scope.filter(ap_id__in=[key for key, _ in chosen]).select_related(
-            "author"
-        )
+        post.ap_id: post for post in await listed(scope.filter(ap_id__in=[k for k, _ in chosen]))
     }
     counts = dict(
         await scope.filter(thread_root__in=list(roots))
@@ -93,8 +128,8 @@ async def thread_page(scope: Scope, page: int) -> ThreadPage:
     return ThreadPage(threads, page, has_next=len(keys) > start + THREADS_PER_PAGE)
 
 
-async def pinned_posts(scope: Scope) -> list[Post]:
-    return await scope.filter(is_pinned=True).order_by("-published_at").select_related("author")
+async def pinned_posts(scope: Scope) -> list[Listed]:
+    return await listed(scope.filter(is_pinned=True).order_by("-published_at"))
 
 
 async def moderators(group: Group) -> list[Actor]:

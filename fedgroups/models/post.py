@@ -54,4 +54,10 @@ class Post(Model):
     class Meta:
         table = "posts"
         unique_together = (("group", "ap_id"),)
-        indexes = (("group_id", "published_at"),)
+        # A group's threads newest first; its pinned posts and the replies counted per thread
+        # are found without walking the group's other posts.
+        indexes = (
+            ("group_id", "published_at"),
+            ("group_id", "is_pinned", "published_at"),
+            ("group_id", "thread_root"),
+        )
