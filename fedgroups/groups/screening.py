@@ -1,8 +1,9 @@
 """Deciding whether a member's post goes out, waits for a moderator, or is refused.
 
-Three rules, in order: keyword rules that reject (the group's and the instance's), keyword
-rules that hold, and pre-moderation of new members (a group's first N posts by someone wait).
-Moderators' own posts skip pre-moderation, never the keyword rules.
+Four rules, in order: keyword rules that reject (the group's and the instance's), keyword
+rules that hold, posts from servers the admins limited (they wait), and pre-moderation of new
+members (a group's first N posts by someone wait). Moderators' own posts skip pre-moderation,
+never the other rules.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fedgroups.models import (
     ModerationAction,
     Post,
 )
+from fedgroups.models.domain import policy_for
 
 MAX_PHRASE = 100
 MAX_RULES = 500  # per group, and for the instance
@@ -83,6 +85,9 @@ async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:
         for rule in matched:
             if rule.action == action:
                 return _keyword_verdict(rule)
+    if not author.is_local and (await policy_for([author.domain])).is_limited(author.domain):
+        reason = f"a post from {author.domain}, a server the admins limited"
+        return Verdict(Outcome.HOLD, reason=reason, log_reason="post from a limited server")
     if group.review_first_posts > 0 and not await moderates(group, author):
         published = await Post.filter(group=group, author=author).count()
         if published < group.review_first_posts:

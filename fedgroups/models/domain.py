@@ -112,6 +112,9 @@ class Policy:
     def refuses(self, domain: str) -> bool:
         return self.standing(domain) == Standing.REFUSED
 
+    def is_limited(self, domain: str) -> bool:
+        return self.standing(domain) == Standing.LIMITED
+
 
 _IN_LIST_LIMIT = 500  # past this many names, reading the (small) decision tables is cheaper
 

@@ -6,6 +6,7 @@ import pytest
 
 from fedgroups.activitypub.parse import parse_post
 from fedgroups.errors import NotFound, ValidationError
+from fedgroups.groups.domains import block_domain
 from fedgroups.groups.intake import configure_group
 from fedgroups.groups.moderation import ban
 from fedgroups.groups.moderators import appoint_moderator
@@ -18,7 +19,7 @@ from fedgroups.groups.review import (
     reject_held_post,
 )
 from fedgroups.groups.screening import add_keyword, keyword_rules, remove_keyword
-from fedgroups.models import HeldPost, KeywordAction, ModerationAction, Post
+from fedgroups.models import BlockSeverity, HeldPost, KeywordAction, ModerationAction, Post
 from fedgroups.settings import Settings
 from tests.factories import make_group
 from tests.groups.moderation_support import make_circle, note, post_by, sent, wrapped
@@ -63,6 +64,18 @@ async def test_rejecting_wins_and_rules_can_be_changed(db: None, settings: Setti
     with pytest.raises(ValidationError):
         await add_keyword(circle.group, "   ", KeywordAction.HOLD)
     assert await keyword_rules(None) == []
+
+
+async def test_posts_from_a_limited_server_wait_for_review(db: None, settings: Settings) -> None:
+    circle = await make_circle(settings)
+    await block_domain("peer.test", reason="spam waves", severity=BlockSeverity.LIMIT)
+    assert await post_by(circle, circle.rosa, 1, content="<p>hello</p>") is None
+    assert await post_by(circle, circle.mastodon, 2, content="<p>hello</p>") is not None
+    [held] = await held_posts(circle.group)
+    assert held.reason == "a post from peer.test, a server the admins limited"
+    assert (await log_lines(circle.group))[0].reason == "post from a limited server"
+    await approve_held_post(circle.group, held)
+    assert await Post.filter(group=circle.group).count() == 2
 
 
 async def test_new_members_first_posts_wait_then_flow(db: None, settings: Settings) -> None:

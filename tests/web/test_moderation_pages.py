@@ -176,3 +176,27 @@ async def test_moderators_and_bans_from_the_moderators_page(scene: Scene) -> Non
         {"handle": "nobody@nowhere.test", "change": "ban"},
     )  # fmt: skip
     assert oops.status_code == 400 and "no known actor" in oops.text
+
+
+async def test_admins_keep_the_instances_keyword_rules(
+    scene: Scene, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert (await scene.owner.get("/admin/keywords")).status_code == 404  # owner, not admin
+    await make_account(settings, "ada", admin=True)
+    async with new_client(client, settings) as ada:
+        await log_in(ada, "ada")
+        assert 'href="/admin/keywords"' in (await ada.get("/g/recovery/moderation")).text
+        added = await post_form(
+            ada, "/admin/keywords", None, {"phrase": "Buy Now", "change": "reject"}
+        )
+        assert added.status_code == 303
+        assert "“buy now”: refused" in (await ada.get("/admin/keywords")).text
+        refused = await write(scene.lena, "buy now, cheap", confirm_rules="1")
+        assert refused.status_code == 202 and await Post.all().count() == 0
+        gone = await post_form(
+            ada, "/admin/keywords", None, {"phrase": "buy now", "change": "remove"}
+        )
+        assert gone.status_code == 303
+        missing = await post_form(ada, "/admin/keywords", None, {"phrase": "x", "change": "remove"})
+        assert missing.status_code == 400 and "no keyword rule" in missing.text
+    assert (await write(scene.lena, "buy now, cheap")).status_code == 303
