@@ -15,10 +15,18 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups.actors import create_local_actor, find_local_actor, handle_key
+from fedgroups.groups.admin_log import record_admin_action
 from fedgroups.groups.content import render_plain_paragraphs
 from fedgroups.groups.names import validate_name
 from fedgroups.groups.registrations import registration_mode
-from fedgroups.models import Account, AccountState, Actor, ActorKind, RegistrationMode
+from fedgroups.models import (
+    Account,
+    AccountState,
+    Actor,
+    ActorKind,
+    ModerationAction,
+    RegistrationMode,
+)
 from fedgroups.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
@@ -185,11 +193,14 @@ async def pending_signups() -> list[Account]:
     return await Account.filter(state=AccountState.PENDING).order_by("id").select_related("actor")
 
 
-async def decide_signup(account_id: int, *, approve: bool) -> Account:
-    """An admin's decision on a sign-up waiting for approval."""
+async def decide_signup(account_id: int, *, approve: bool, by: Actor | None = None) -> Account:
+    """An admin's decision on a sign-up waiting for approval, kept in the admins' log."""
     account = await Account.get_or_none(id=account_id, state=AccountState.PENDING)
     if account is None:
         raise NotFound("no such sign-up")
     account.state = AccountState.ACTIVE if approve else AccountState.REJECTED
-    await account.save(update_fields=["state"])
+    action = ModerationAction.APPROVE_MEMBER if approve else ModerationAction.REJECT_MEMBER
+    async with in_transaction():
+        await account.save(update_fields=["state"])
+        await record_admin_action(action, by, subject=await account.actor)
     return account

@@ -41,12 +41,13 @@ async def admin_page(request: Request) -> Response:
 
 
 async def decide(request: Request) -> Response:
-    require_admin(request)
+    admin = require_admin(request)
     form = await read_form(request)
     raw_id = field(form, "account", 20)
     if not raw_id.isdigit():
         raise NotFound("no such sign-up")
-    await decide_signup(int(raw_id), approve=field(form, "decision") == "approve")
+    approve = field(form, "decision") == "approve"
+    await decide_signup(int(raw_id), approve=approve, by=admin.actor)
     return redirect("/admin")
 
 

@@ -45,11 +45,11 @@ async def save_registrations(request: Request) -> Response:
 
 
 async def save_profile(request: Request) -> Response:
-    require_admin(request)
+    admin = require_admin(request)
     form = await read_form(request)
     description, rules = field(form, "description"), field(form, "rules")
     try:
-        await update_instance_profile(description, rules)
+        await update_instance_profile(description, rules, by=admin.actor)
     except ValidationError as exc:
         values = {"description": description, "rules": rules}
         return await _page(request, {exc.field or "form": str(exc)}, values)

@@ -10,6 +10,7 @@ import pytest
 
 from fedgroups.models import (
     Account,
+    AccountState,
     BlockSeverity,
     Delivery,
     DomainAllow,
@@ -259,3 +260,26 @@ async def test_about_page_text_and_rules_from_the_settings_page(
         client, "/admin/settings", "/admin/profile", {"description": "x" * 5001, "rules": ""}
     )
     assert too_long.status_code == 400 and "at most 5000" in too_long.text
+    assert (
+        "changed\n    <strong>the instance&#39;s rules</strong>"
+        in (await client.get("/admin")).text
+    )
+
+
+async def test_sign_up_decisions_are_logged(client: httpx.AsyncClient, settings: Settings) -> None:
+    maria = await _admin(client, settings)
+    lena = await make_account(settings, "lena")
+    lena.state = AccountState.PENDING
+    await lena.save()
+    page = (await client.get("/admin")).text
+    assert "Sign-ups waiting for approval" in page and "Approve<span" in page
+    await post_form(
+        client, "/admin", "/admin/signups", {"account": str(lena.id), "decision": "reject"}
+    )
+    assert (await Account.get(id=lena.id)).state == AccountState.REJECTED
+    entry = await ModerationEntry.get(group_id=None)
+    assert (entry.action, entry.subject_id) == (ModerationAction.REJECT_MEMBER, lena.actor_id)  # type: ignore[attr-defined]
+    assert entry.moderator_id == maria.actor_id  # type: ignore[attr-defined]
+    assert (
+        "rejected the sign-up of\n    <strong>lena@groups.test" in (await client.get("/admin")).text
+    )
