@@ -17,6 +17,7 @@ from fedgroups.federation.fetch import SignGet
 from fedgroups.federation.http import build_client
 from fedgroups.federation.inbox_writer import InboxWriter
 from fedgroups.federation.keys import RemoteActors
+from fedgroups.federation.policy_reads import PolicyReads
 from fedgroups.federation.signatures import SchemePreferences, sign_cavage
 from fedgroups.models import Actor
 from fedgroups.settings import Settings
@@ -34,6 +35,7 @@ class Federation:
     prefs: SchemePreferences
     remote_actors: RemoteActors
     inbox_writer: InboxWriter = field(default_factory=InboxWriter)
+    policy_reads: PolicyReads = field(default_factory=PolicyReads)
 
     async def close(self) -> None:
         await self.inbox_writer.close()  # what requests handed over is committed first

@@ -15,13 +15,11 @@ from urllib.parse import urlsplit
 
 from fedgroups.activitypub.parse import same_origin
 from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, SignatureError
+from fedgroups.federation.context import Federation
 from fedgroups.federation.fetch import parse_document
-from fedgroups.federation.inbox_writer import InboxWriter
-from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.peers import mark_domain_heard
 from fedgroups.federation.signatures import signature_key_id, verify_request
 from fedgroups.models import Actor, JobState, Standing
-from fedgroups.models.domain import policy_for
 from fedgroups.models.inbox_item import NewInboxItem
 
 MAX_BODY_BYTES = 512 * 1024
@@ -74,16 +72,10 @@ async def receive_activity(
     url: str,
     headers: Mapping[str, str],
     body: bytes,
-    remote_actors: RemoteActors,
-    writer: InboxWriter,
+    federation: Federation,
 ) -> Accepted:
     """Verify and store one POSTed activity. Raises the error the caller maps to a status."""
-    try:
-        activity = parse_document(body)
-    except FetchError as exc:
-        raise MalformedActivity(str(exc)) from None
-    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL characters (T32)
-        raise MalformedActivity("NUL characters are not accepted")
+    activity = _parsed(body)
     activity_id, kind = _activity_fields(activity)
     actor_id = _actor_id(activity)
     if _is_self_delete(activity, actor_id) and not await _is_known(actor_id):
@@ -97,26 +89,37 @@ async def receive_activity(
         raise SignatureError("keyId is too long")
     actor_domain = _key_domain(actor_id)
     domains = (_key_domain(key_id), actor_domain)
-    policy = await policy_for(domains, health_of=[actor_domain])
+    policy = await federation.policy_reads.policy_for(domains, health_of=[actor_domain])
     standings = {policy.standing(domain) for domain in domains}
     if Standing.REFUSED in standings:
         # Suspended, or outside the allowlist: dropped before any key fetch (T13).
         return Accepted("blocked")
-    verified = await verify_request(method, url, headers, body, remote_actors.resolve_key)
+    resolve_key = federation.remote_actors.resolve_key
+    verified = await verify_request(method, url, headers, body, resolve_key)
     if verified.owner != actor_id:
         raise SignatureError("the signer is not the activity's actor")
     if not same_origin(activity_id, actor_id):
         raise OriginMismatch("activity id is on another origin than its actor")
-    if policy.unavailable:  # a peer that speaks to us is up: resume what waited meanwhile
+    if actor_domain in policy.unavailable:  # it speaks to us, so it is up: resume its queue
         await mark_domain_heard(actor_domain)
     # Cautious mode: a server not seen before is verified and kept, but waits for an admin.
     held = Standing.PENDING in standings
     item = _new_item(activity, activity_id, kind, actor_id, verified.key_id, url, held=held)
     # No read before the insert: the unique activity id decides, also between racing copies.
-    new_id = await writer.store(item)
+    new_id = await federation.inbox_writer.store(item)
     if new_id is None:  # a replay, or a concurrent copy that won (T15, T18)
         return Accepted("duplicate")
     return Accepted("held" if held else "stored", new_id)
+
+
+def _parsed(body: bytes) -> dict[str, Any]:
+    try:
+        activity = parse_document(body)
+    except FetchError as exc:
+        raise MalformedActivity(str(exc)) from None
+    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL characters (T32)
+        raise MalformedActivity("NUL characters are not accepted")
+    return activity
 
 
 def _new_item(

@@ -54,12 +54,7 @@ async def _receive(request: Request) -> Response:
         return _problem(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
         await receive_activity(
-            request.method,
-            public_url(request),
-            request.headers,
-            body,
-            federation.remote_actors,
-            federation.inbox_writer,
+            request.method, public_url(request), request.headers, body, federation
         )
     except MalformedActivity as exc:
         return _problem(400, str(exc))
