@@ -15,13 +15,13 @@ from starlette.routing import Route
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups.domains import (
     allow_domain,
+    block_domain,
     deny_domain,
     disallow_domain,
     list_allows,
     list_blocks,
     unblock_domain,
 )
-from fedgroups.groups.domains import block_domain as block
 from fedgroups.groups.federation_mode import (
     federation_mode,
     parse_mode,
@@ -69,7 +69,7 @@ def _severity(form: FormData) -> BlockSeverity:
 
 
 async def _block(form: FormData, admin: Actor) -> object:
-    return await block(
+    return await block_domain(
         field(form, "domain", 300),
         reason=field(form, "reason", 2000),
         severity=_severity(form),
