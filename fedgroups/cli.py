@@ -70,6 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
         decide = group.add_parser(action, help=f"{verb} a pending follow/join request")
         decide.add_argument("slug")
         decide.add_argument("handle", help="who asked, like alice@example.org")
+        moderation_commands.add_ban_options(decide, is_ban=False)  # --by and --reason
 
     for action, summary in (("ban", "ban someone: Block and Reject sent"), ("unban", "lift a ban")):
         moderate = group.add_parser(action, help=summary)
@@ -133,7 +134,8 @@ async def _group_decide(settings: Settings, args: argparse.Namespace) -> str:
     group = await find_group(args.slug)
     actor = await find_actor_by_handle(settings, args.handle)
     approve = args.action == "approve"
-    await decide_join_request(group, actor, approve=approve)
+    acting = await moderation_commands.acting_for(settings, args, group)
+    await decide_join_request(group, actor, approve=approve, acting=acting)
     verdict = "approved" if approve else "rejected"
     return f"{verdict} {actor.handle} in @{group.actor.handle}"
 

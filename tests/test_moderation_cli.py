@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from fedgroups.db import database
+from fedgroups.groups.directory import find_group
+from fedgroups.groups.joining import join_group
+from fedgroups.models import Account, Notification
 from fedgroups.settings import Settings
 from tests.test_cli import assert_one_line_error, run
 
@@ -56,3 +61,42 @@ def test_moderation_workflow(settings: Settings, tmp_path: Path) -> None:
     assert log[-1].endswith(
         "changed the join questions; changed the rules; new members' first 2 posts wait for review"
     )
+
+
+async def _ask_to_join(settings: Settings) -> None:
+    """lena, a local account, asks to join the members-only group `quiet`."""
+    async with database(settings):
+        group = await find_group("quiet")
+        lena = await Account.get(actor__username="lena").prefetch_related("actor")
+        await join_group(group, lena.actor, ["a friend told me"])
+
+
+async def _notices_of(settings: Settings, name: str) -> list[str]:
+    async with database(settings):
+        rows = Notification.filter(account__actor__username=name)
+        return [str(kind) for kind in await rows.order_by("id").values_list("kind", flat=True)]
+
+
+def test_join_requests_decided_from_the_command_line(settings: Settings) -> None:
+    for args in (
+        ("migrate",),
+        ("user", "create", "omar", "--password", "long enough pw"),
+        ("user", "create", "lena", "--password", "long enough pw"),
+        ("group", "create", "quiet", "--name", "Quiet", "--private", "--owner", "omar"),
+        ("group", "configure", "quiet", "--question", "What brings you here?"),
+    ):
+        assert run(settings, *args).returncode == 0
+    asyncio.run(_ask_to_join(settings))
+    assert run(settings, "group", "requests", "quiet").stdout.startswith("lena@groups.test\t")
+    assert (
+        "What brings you here?: a friend told me"
+        in run(settings, "group", "requests", "quiet").stdout
+    )
+    assert asyncio.run(_notices_of(settings, "omar")) == ["join_request"]
+    approved = run(settings, "group", "approve", "quiet", "lena@groups.test", "--by", "omar",
+                   "--reason", "welcome")  # fmt: skip
+    assert approved.stdout.strip() == "approved lena@groups.test in @quiet@groups.test"
+    assert asyncio.run(_notices_of(settings, "lena")) == ["approved"]
+    log = run(settings, "group", "log", "quiet").stdout.splitlines()[0].split("\t")
+    assert log[1:4] == ["omar@groups.test", "approve_member", "lena@groups.test"]
+    assert log[-1] == "welcome"

@@ -48,9 +48,24 @@ async def join_group(group: Group, actor: Actor, answers: list[str]) -> Membersh
     membership.join_answers = [list(pair) for pair in zip(questions, cleaned, strict=True)]
     await membership.save(update_fields=["join_answers"])
     if membership.state == MembershipState.PENDING:
-        moderators = await Actor.filter(ap_id__in=await moderator_ids(group), is_local=True)
-        await notify_join_request(group, actor, list(moderators))
+        await _tell_moderators(group, actor)
     return membership
+
+
+async def receive_join_request(group: Group, actor: Actor, follow_ap_id: str) -> Membership:
+    """A Follow from another server: as `request_membership`, and when the request waits,
+    the group's local moderators are told once (not again for a re-sent Follow)."""
+    before = await Membership.get_or_none(group=group, actor=actor)
+    membership = await request_membership(group, actor, follow_ap_id)
+    was_waiting = before is not None and before.state == MembershipState.PENDING
+    if membership.state == MembershipState.PENDING and not was_waiting:
+        await _tell_moderators(group, actor)
+    return membership
+
+
+async def _tell_moderators(group: Group, requester: Actor) -> None:
+    moderators = await Actor.filter(ap_id__in=await moderator_ids(group), is_local=True)
+    await notify_join_request(group, requester, list(moderators))
 
 
 async def leave(group: Group, actor: Actor) -> bool:

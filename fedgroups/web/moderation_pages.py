@@ -1,6 +1,6 @@
 """A group's moderation pages: the moderators' page (the review queue, open reports, join
-requests, moderators, bans, rules and keyword rules), removing posts and locking threads, and
-the moderation log that members read.
+requests, moderators, bans, rules, join questions and keyword rules), removing posts and
+locking threads, and the moderation log that members read.
 
 Moderators' pages ask `visibility.can_moderate` first and the log `can_read_moderation_log`;
 anyone else gets the same 404 as for a page that never existed.
@@ -64,7 +64,11 @@ async def _hub(
         "moderators": await moderators_of(group),
         "keywords": await keyword_rules(group),
     }
-    values = {"rules": group.rules, "review_first": str(group.review_first_posts)}
+    values = {
+        "rules": group.rules,
+        "review_first": str(group.review_first_posts),
+        "questions": "\n".join(group.join_questions or []),
+    }
     return form_page(request, "moderation/hub.html", context, errors=errors, values=values)
 
 
@@ -100,9 +104,11 @@ async def _settings(settings: Settings, group: Group, account: Account, form: Fo
     review = field(form, "review_first", 10).strip() or "0"
     if not review.isdigit():
         raise ValidationError("Give a number of posts (0: none wait).")
+    # Only members-only groups ask questions, and only their form has the field.
+    questions = field(form, "questions", 3_000).splitlines() if "questions" in form else None
     await configure_group(
         group, _acting(account, form), rules=field(form, "rules", 6_000),
-        review_first_posts=int(review),
+        review_first_posts=int(review), join_questions=questions,
     )  # fmt: skip
 
 

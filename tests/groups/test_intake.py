@@ -8,9 +8,10 @@ from fedgroups.groups.intake import (
     decide_join_request,
     must_confirm_rules,
 )
+from fedgroups.groups.joining import receive_join_request
 from fedgroups.groups.membership import decide_membership, request_membership
 from fedgroups.groups.modlog import Acting, log_lines
-from fedgroups.models import ModerationAction
+from fedgroups.models import ModerationAction, Notification, NotificationKind
 from fedgroups.settings import Settings
 from tests.factories import make_account, make_group, make_remote_actor
 from tests.groups.moderation_support import inboxes_of, sent
@@ -85,3 +86,18 @@ async def test_join_decisions_are_logged_without_naming_the_turned_away(
     assert (approved.action, approved.subject) == (ModerationAction.APPROVE_MEMBER, rosa.handle)
     assert (rejected.action, rejected.subject) == (ModerationAction.REJECT_MEMBER, "")
     assert group.join_questions == ["What brings you here?"]
+
+
+async def test_a_request_from_another_server_reaches_the_moderators_once(
+    db: None, settings: Settings
+) -> None:
+    await make_account(settings, "omar")
+    group = await make_group(settings, "grief", private=True, owner="omar")
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await receive_join_request(group, rosa, "https://peer.test/follows/1")
+    await receive_join_request(group, rosa, "https://peer.test/follows/2")  # sent again
+    [notice] = await Notification.filter(kind=NotificationKind.JOIN_REQUEST)
+    assert (notice.group_id, notice.actor_id) == (group.pk, rosa.pk)  # type: ignore[attr-defined]
+    open_group = await make_group(settings, "open", owner="omar")
+    await receive_join_request(open_group, rosa, "https://peer.test/follows/3")
+    assert await Notification.filter(kind=NotificationKind.JOIN_REQUEST).count() == 1

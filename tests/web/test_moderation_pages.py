@@ -200,3 +200,25 @@ async def test_admins_keep_the_instances_keyword_rules(
         missing = await post_form(ada, "/admin/keywords", None, {"phrase": "x", "change": "remove"})
         assert missing.status_code == 400 and "no keyword rule" in missing.text
     assert (await write(scene.lena, "buy now, cheap")).status_code == 303
+
+
+async def test_a_members_only_groups_questions_are_set_on_the_moderators_page(
+    scene: Scene, settings: Settings
+) -> None:
+    hub = (await scene.owner.get("/g/recovery/moderation")).text
+    assert 'name="questions"' not in hub  # an open group asks nothing
+    await make_group(settings, "quiet", private=True, owner="omar")
+    saved = await post_form(
+        scene.owner, "/g/quiet/moderation", "/g/quiet/moderation/settings",
+        {"rules": "", "review_first": "0", "questions": "Why here?\n\nWho told you?"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    quiet = await Group.get(slug="quiet")
+    assert quiet.join_questions == ["Why here?", "Who told you?"]
+    assert "Who told you?" in (await scene.lena.get("/g/quiet/join")).text
+    too_many = "\n".join(f"question {n}" for n in range(6))
+    refused = await post_form(
+        scene.owner, "/g/quiet/moderation", "/g/quiet/moderation/settings",
+        {"rules": "", "review_first": "0", "questions": too_many},
+    )  # fmt: skip
+    assert refused.status_code == 400 and "at most 5 questions" in refused.text

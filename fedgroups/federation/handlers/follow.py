@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fedgroups.federation.handlers.common import Received, embedded_object, local_groups, object_id
 from fedgroups.federation.software import learn_software
-from fedgroups.groups.membership import request_membership
+from fedgroups.groups.joining import receive_join_request
 from fedgroups.groups.moderators import member_left
 
 
@@ -14,7 +14,7 @@ async def receive_follow(received: Received) -> None:
         # Known before the first boost, so the member gets the form their software reads.
         await learn_software(received.federation.client, received.actor)
     for group in groups:  # at most one: a Follow names one object
-        await request_membership(group, received.actor, received.activity["id"])
+        await receive_join_request(group, received.actor, received.activity["id"])
 
 
 async def receive_undo_follow(received: Received) -> None:
