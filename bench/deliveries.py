@@ -8,8 +8,9 @@ the worker's default.
 
 Keep-alive: fedgroups' per-domain limit (DOMAIN_CONCURRENCY) never lets a worker put 200
 deliveries in flight to one peer, so this figure drives the worker's delivery path itself
-(`build_client` + `post_signed` + `classify_response`) from `bench.sendloop --client fedgroups`
-with 200 in flight to one TLS peer over kept-alive connections, beside the bare loop.
+(`build_delivery_client` + `post_signed` + `classify_response`) from
+`bench.sendloop --client fedgroups` with 200 in flight to one TLS peer over kept-alive
+connections, beside the bare loop.
 """
 
 from __future__ import annotations

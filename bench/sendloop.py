@@ -1,6 +1,6 @@
 """A load process that POSTs signed deliveries with N in flight, and reports rate and CPU.
 
-`--client fedgroups` goes through the instance's own delivery path (`build_client`, the
+`--client fedgroups` goes through the instance's own delivery path (`build_delivery_client`, the
 SSRF-guarded transport, `post_signed`, `classify_response`); `--client bare` is the raw limit:
 a hand-written draft-cavage signature and a default `httpx.AsyncClient`, nothing else.
 Targets: `--ports` spread over many peers (one inbox each), or one port with many inboxes.
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from fedgroups.activitypub.keys import generate_key_pair, load_private_key
 from fedgroups.federation.delivery import Verdict, classify_response
-from fedgroups.federation.http import build_client
+from fedgroups.federation.http import build_delivery_client
 from fedgroups.federation.signatures import SchemePreferences, post_signed
 
 KEY_ID = "https://bench.invalid/g/circle#main-key"
@@ -84,7 +84,9 @@ def _bare(ca: str | None, body: bytes, key: RSAPrivateKey) -> tuple[Send, httpx.
 
 def _ours(ca: str | None, body: bytes, key: RSAPrivateKey) -> tuple[Send, httpx.AsyncClient]:
     context = ssl.create_default_context(cafile=ca) if ca else None
-    client = build_client(allow_private_peers=True, user_agent="bench", ssl_context=context)
+    client = build_delivery_client(
+        allow_private_peers=True, user_agent="bench", ssl_context=context
+    )
     prefs = SchemePreferences()
 
     async def send(url: str) -> bool:

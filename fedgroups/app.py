@@ -53,7 +53,7 @@ async def _in_process_workers(
     workers = [
         Worker(
             settings,
-            federation.client,
+            federation.delivery_client,
             federation.prefs,
             make_inbox_processor(federation),
         )

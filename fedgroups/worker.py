@@ -356,7 +356,7 @@ async def run_worker(
                 processor = process_inbox_item or make_inbox_processor(federation)
                 worker = Worker(
                     settings,
-                    federation.client,
+                    federation.delivery_client,
                     federation.prefs,
                     processor,
                     concurrency=concurrency,

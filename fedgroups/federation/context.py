@@ -14,7 +14,7 @@ import httpx
 from fedgroups import __version__
 from fedgroups.activitypub.keys import load_private_key
 from fedgroups.federation.fetch import SignGet
-from fedgroups.federation.http import build_client
+from fedgroups.federation.http import build_client, build_delivery_client
 from fedgroups.federation.inbox_writer import InboxWriter
 from fedgroups.federation.keys import RemoteActors
 from fedgroups.federation.policy_reads import PolicyReads
@@ -34,12 +34,14 @@ class Federation:
     client: httpx.AsyncClient
     prefs: SchemePreferences
     remote_actors: RemoteActors
+    delivery_client: httpx.AsyncClient  # the same guard over a transport built for fan-out
     inbox_writer: InboxWriter = field(default_factory=InboxWriter)
     policy_reads: PolicyReads = field(default_factory=PolicyReads)
 
     async def close(self) -> None:
         await self.inbox_writer.close()  # what requests handed over is committed first
         await self.client.aclose()
+        await self.delivery_client.aclose()
 
 
 def instance_get_signer(instance_actor: Actor) -> SignGet:
@@ -63,4 +65,7 @@ def start_federation(settings: Settings, instance_actor: Actor) -> Federation:
         client=client,
         prefs=SchemePreferences(),
         remote_actors=RemoteActors(settings, client, sign_get),
+        delivery_client=build_delivery_client(
+            allow_private_peers=settings.allow_private_peers, user_agent=user_agent(settings)
+        ),
     )

@@ -15,6 +15,7 @@ import httpx
 
 from fedgroups.errors import FetchError, UnsafeAddress
 from fedgroups.federation.addresses import check_url, resolve_public
+from fedgroups.federation.transport import AiohttpTransport
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=10.0)
 
@@ -130,6 +131,35 @@ def build_client(
     transport = GuardedTransport(backend=backend, limits=limits, ssl_context=context)
     # trust_env=False: an HTTP(S)_PROXY variable would move name resolution to the proxy,
     # out of the guard's reach; .netrc credentials must never go to peers either.
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        headers={"User-Agent": user_agent},
+        trust_env=False,
+    )
+
+
+def build_delivery_client(
+    *,
+    allow_private_peers: bool,
+    user_agent: str,
+    max_connections: int = 512,
+    ssl_context: ssl.SSLContext | None = None,
+) -> httpx.AsyncClient:
+    """The client deliveries go out through: the same guard and policies over aiohttp.
+
+    httpcore's pool costs milliseconds of CPU per request once many are in flight; a
+    fan-out keeps hundreds in flight (`fedgroups.federation.transport`). The worker bounds
+    requests per peer itself (DOMAIN_CONCURRENCY), so the pool bounds only the total.
+    """
+    context = ssl_context if ssl_context is not None else httpx.create_ssl_context()
+    transport = AiohttpTransport(
+        allow_private=allow_private_peers,
+        ssl_context=context,
+        max_connections=max_connections,
+        max_per_host=0,
+    )
     return httpx.AsyncClient(
         transport=transport,
         timeout=TIMEOUT,
