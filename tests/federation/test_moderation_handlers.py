@@ -24,11 +24,13 @@ from fedgroups.models import (
     HeldPost,
     InboxItem,
     ModerationAction,
+    Notification,
+    NotificationKind,
     Post,
     Report,
 )
 from fedgroups.settings import Settings
-from tests.factories import captured, make_remote_actor
+from tests.factories import captured, make_account, make_remote_actor
 from tests.groups.moderation_support import Circle, make_circle, post_by, sent, wrapped
 
 LEMMY_MOD = "http://enterprise.lemmy.ml/u/lemmy_beta"
@@ -235,8 +237,14 @@ async def test_flags_become_reports_for_what_the_sender_could_see(
             "https://example.com/users/flagged/statuses/1": moderated.post.ap_id,
         },
     )
+    await make_account(settings, "ada", admin=True)
     await deliver(federation, server, flag)
     [report] = await Report.all().select_related("post", "reported_actor", "group")
+    # It reaches the group's moderators (omar, the owner) and every admin.
+    told = await Notification.filter(kind=NotificationKind.REPORT, report=report).values_list(
+        "account__actor__username", flat=True
+    )
+    assert sorted(told) == ["ada", "omar"]
     assert (report.post.pk, report.reported_actor.pk, report.group.pk) == (
         moderated.post.pk,
         circle.rosa.pk,

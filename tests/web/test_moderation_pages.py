@@ -9,7 +9,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from fedgroups.activitypub.parse import parse_post
 from fedgroups.groups.intake import configure_group
+from fedgroups.groups.membership import request_membership
+from fedgroups.groups.posting import receive_post
 from fedgroups.models import (
     Group,
     HeldPost,
@@ -17,12 +20,14 @@ from fedgroups.models import (
     MembershipState,
     Notification,
     NotificationKind,
+    OutboxActivity,
     Post,
     Report,
     ReportState,
 )
 from fedgroups.settings import Settings
-from tests.factories import make_account, make_group
+from tests.factories import make_account, make_group, make_remote_actor
+from tests.groups.moderation_support import PUBLIC
 from tests.web.browsing import log_in, post_form
 from tests.web.test_group_pages import new_client
 
@@ -222,3 +227,36 @@ async def test_a_members_only_groups_questions_are_set_on_the_moderators_page(
         {"rules": "", "review_first": "0", "questions": too_many},
     )  # fmt: skip
     assert refused.status_code == 400 and "at most 5 questions" in refused.text
+
+
+async def test_a_report_is_forwarded_then_dismissed_from_its_page(scene: Scene) -> None:
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(scene.group, rosa, f"{rosa.ap_id}/follows/1")
+    body = {
+        "id": f"{rosa.ap_id}/notes/1", "type": "Note", "attributedTo": rosa.ap_id,
+        "content": "<p>hello</p>", "to": [PUBLIC, scene.group.actor.ap_id],
+    }  # fmt: skip
+    create = {"id": f"{rosa.ap_id}/create/1", "type": "Create", "actor": rosa.ap_id}
+    post = await receive_post(scene.group, rosa, parse_post(body), {**create, "object": body})
+    assert post is not None
+    reported = await post_form(
+        scene.lena, f"/g/recovery/t/{post.id}/report", None,
+        {"about": "person", "comment": "odd messages to me"},
+    )  # fmt: skip
+    assert reported.status_code == 200
+    report = await Report.get()
+    assert report.post_id is None  # type: ignore[attr-defined]  # about rosa, not the post
+    page = f"/reports/{report.id}"
+    assert "Send it to peer.test" in (await scene.owner.get(page)).text
+    assert (await post_form(scene.owner, page, None, {"action": "forward"})).status_code == 303
+    [flag] = await OutboxActivity.filter(activity_type="Flag")
+    assert (
+        flag.payload["object"] == [rosa.ap_id] and flag.payload["content"] == "odd messages to me"
+    )
+    assert "Send it to peer.test" not in (await scene.owner.get(page)).text
+    dismissed = await post_form(scene.owner, page, None, {"action": "dismiss", "reason": "spoke"})
+    assert dismissed.status_code == 303
+    assert (await Report.get()).state == ReportState.DISMISSED
+    assert (
+        "was handled: No action was needed. spoke" in (await scene.lena.get("/notifications")).text
+    )
