@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fedgroups.errors import NotFound, ValidationError
 from fedgroups.groups.admin_log import record_admin_action
 from fedgroups.groups.defederation import applying
+from fedgroups.groups.severance import Refusal, refusal_of
 from fedgroups.models import Actor, BlockSeverity, DomainAllow, DomainBlock, ModerationAction
 
 _ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
@@ -30,6 +31,17 @@ def normalise_domain(domain: str) -> str:
     if not value or set(value) - _ALLOWED or (port and not port.isdigit()):
         raise ValidationError(f"not a domain: {domain!r}")
     return f"{host.rstrip('.')}:{port}" if port else value
+
+
+def domain_of(address: str) -> str:
+    """The server of a handle (`@alice@example.org`), a URL or a domain; ValidationError if none."""
+    text = address.strip()
+    return normalise_domain(text if "://" in text else text.rsplit("@", 1)[-1])
+
+
+async def refusal_for(address: str) -> Refusal | None:
+    """Why this instance refuses the server of `address` (see `domain_of`), if it does."""
+    return await refusal_of(domain_of(address))
 
 
 def _reason(reason: str) -> str:

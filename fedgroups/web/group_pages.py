@@ -10,10 +10,10 @@ from starlette.routing import Route
 from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
-from fedgroups.groups.domains import normalise_domain
+from fedgroups.groups.domains import domain_of, refusal_for
 from fedgroups.groups.joining import join_group, leave, membership_of
 from fedgroups.groups.modlog import Acting
-from fedgroups.groups.severance import Refusal, refusal_of, severed_servers
+from fedgroups.groups.severance import severed_servers
 from fedgroups.groups.stewardship import (
     GroupForm,
     decide_request,
@@ -66,11 +66,10 @@ async def _server_check(request: Request) -> dict[str, object]:
     if not asked:
         return {}
     try:
-        domain = normalise_domain(asked.rsplit("@", 1)[-1])
+        refusal = await refusal_for(asked)
     except ValidationError:
         return {"server_asked": asked, "server_error": "That is not a server's name."}
-    refusal: Refusal | None = await refusal_of(domain)
-    return {"server_asked": domain, "server_refusal": refusal}
+    return {"server_asked": domain_of(asked), "server_refusal": refusal}
 
 
 async def join(request: Request) -> Response:

@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedgroups.errors import Conflict, FederationError, NotFound, ValidationError
+from fedgroups.errors import BlockedDomain, Conflict, FederationError, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.authoring import delete_post as delete_remote_post
 from fedgroups.groups.authoring import publish_post
 from fedgroups.groups.content import sanitize_html
+from fedgroups.groups.domains import refusal_for
 from fedgroups.groups.following import follow_remote_group, subscription_to, unsubscribe
 from fedgroups.groups.writing import check_post_fields
 from fedgroups.models import Actor, ActorKind
@@ -44,14 +45,26 @@ async def follow(request: Request) -> Response:
     try:
         subscription = await follow_remote_group(request.app.state.federation, account, handle)
     except (ValidationError, NotFound, Conflict, FederationError) as exc:
-        message = str(exc) if not isinstance(exc, FederationError) else (
-            "That server could not be reached, or does not allow it. Check the handle or try "
-            "again later."
-        )  # fmt: skip
+        message = await _why_not(handle, exc)
         return form_page(
             request, "remote/follow.html", {}, errors={"handle": message}, values={"handle": handle}
         )
     return redirect(f"/r/{subscription.group_actor_id}")  # type: ignore[attr-defined]
+
+
+async def _why_not(handle: str, exc: Exception) -> str:
+    """What the person is told when a follow fails; a refused server says why (never silent)."""
+    if isinstance(exc, BlockedDomain):
+        refusal = await refusal_for(handle)
+        if refusal is not None:
+            reason = refusal.reason.rstrip(".")
+            return f"This instance no longer federates with {refusal.domain}: {reason}."
+    if not isinstance(exc, FederationError):
+        return str(exc)
+    return (
+        "That server could not be reached, or does not allow it. Check the handle or try "
+        "again later."
+    )
 
 
 async def group_page(request: Request) -> Response:

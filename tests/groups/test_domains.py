@@ -14,6 +14,7 @@ from fedgroups.groups.domains import (
     block_domain,
     deny_domain,
     disallow_domain,
+    domain_of,
     list_allows,
     normalise_domain,
     unblock_domain,
@@ -66,6 +67,7 @@ def test_domains_are_normalised() -> None:
     assert normalise_domain("peer.test:8443") == "peer.test:8443"
     with pytest.raises(ValidationError):
         normalise_domain("not a domain!")
+    assert domain_of("@rosa@Peer.Test") == domain_of("https://peer.test/@rosa") == "peer.test"
 
 
 async def test_limited_members_still_receive_suspended_ones_do_not(

@@ -12,7 +12,7 @@ from fedgroups.groups.membership import request_membership
 from fedgroups.models import Group
 from fedgroups.settings import Settings
 from tests.factories import make_account, make_group, make_remote_actor
-from tests.web.browsing import log_in
+from tests.web.browsing import log_in, post_form
 
 SEVERED = "Servers this group no longer reaches"
 
@@ -58,3 +58,17 @@ async def test_a_members_only_group_tells_its_members_alone(
     assert "no longer federates with <strong>evil.test</strong>: harassment." in asked
     await log_in(client, "omar")
     assert SEVERED in (await client.get("/g/quiet")).text
+
+
+async def test_following_a_group_on_a_refused_server_says_why(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_account(settings, "lena")
+    await block_domain("evil.test", reason="harassment of members.")
+    await log_in(client, "lena")
+    for address in ("circle@evil.test", "https://sub.evil.test/@circle"):
+        refused = await post_form(client, "/follow", None, {"handle": address})
+        assert refused.status_code == 400
+        assert (
+            "no longer federates with" in refused.text and "harassment of members." in refused.text
+        )
