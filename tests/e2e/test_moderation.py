@@ -50,6 +50,11 @@ async def test_a_removal_reaches_each_follower_in_its_form(circle: Circle) -> No
     assert (removal["actor"], removal["object"]) == (circle.group_id, note_id)
     log = circle.instance.cli("group", "log", "recovery").stdout
     assert f"remove_post\t{handle(circle.author)}\t{note_id}\tspam" in log
+    # A tombstone here: gone from the group's pages, and its row marks when.
+    [(deleted_at,)] = await circle.instance.query(
+        "SELECT deleted_at FROM posts WHERE ap_id = ?", note_id
+    )
+    assert deleted_at is not None
 
 
 async def test_a_ban_blocks_rejects_and_keeps_the_posts_out(circle: Circle) -> None:
@@ -62,7 +67,18 @@ async def test_a_ban_blocks_rejects_and_keeps_the_posts_out(circle: Circle) -> N
     created = circle.author.activity("Create", note(circle.author, circle.group_id, 2), 2)
     assert await send(circle.instance, circle.author, "/inbox", created) == 202
     await wait_for(lambda: circle.instance.processed(created["id"]), what="the banned post")
-    assert received_of(circle.mastodon, "Announce", created["object"]["id"]) == []
+    # The membership ended, and the post was neither stored nor announced to anyone.
+    banned = await circle.instance.query(
+        "SELECT m.state FROM memberships m JOIN actors a ON a.id = m.actor_id WHERE a.ap_id = ?",
+        circle.author.actor_id,
+    )
+    assert banned == [("banned",)]
+    note_id = created["object"]["id"]
+    assert await circle.instance.query("SELECT id FROM posts WHERE ap_id = ?", note_id) == []
+    announced = await circle.instance.query(
+        "SELECT id FROM outbox_activities WHERE object_ap_id = ?", note_id
+    )
+    assert announced == [] and received_of(circle.mastodon, "Announce", note_id) == []
 
 
 async def test_a_report_is_filed_and_forwarded_as_a_flag(circle: Circle) -> None:
