@@ -36,6 +36,7 @@ from fedgroups.federation import queue
 from fedgroups.federation.context import start_federation
 from fedgroups.federation.delivery import (
     PrivateKeys,
+    Settlements,
     deliver,
     serialize,
     slots_for,
@@ -53,7 +54,10 @@ log = logging.getLogger(__name__)
 InboxProcessor = Callable[[InboxItem], Awaitable[None]]
 
 SHUTDOWN_GRACE = 10.0
-DELIVERIES_PER_SLOT = 16  # deliveries mostly wait on the network, so run many more of them
+# Deliveries mostly wait on the network, so run many more of them: one post to 1,000 inboxes
+# 100 ms away takes 1,000 x 0.1 s / 256 = 0.4 s of waiting at 4 x 64 in flight.
+DELIVERIES_PER_SLOT = 64
+CLAIM_SHARE = 8  # claim deliveries once 1/8 of their slots are free, not after every one
 DB_ERROR_PAUSE = 1.0
 
 # Errors that say the input itself is unusable: retrying cannot help.
@@ -126,6 +130,7 @@ class Worker:
         self.backoff_cap = timedelta(seconds=timing.retry_cap)
         self.shutdown_grace = shutdown_grace
         self._keys = PrivateKeys()
+        self._settlements = Settlements()
         self._slots = slots_for(client)
         self._jobs: dict[asyncio.Task[None], Model] = {}
         self._wake = asyncio.Event()
@@ -224,6 +229,8 @@ class Worker:
         for item in items:
             self._start(item, self._process(item))
         free = self.delivery_concurrency - self._count(Delivery)
+        if free < self.delivery_concurrency // CLAIM_SHARE:
+            return len(items)  # a claim costs a query: wait until it can fill a batch
         rows = await queue.claim(
             Delivery,
             worker_id=self.worker_id,
@@ -294,6 +301,7 @@ class Worker:
                 body=body,
                 deadline=self.delivery_deadline,
                 backoff=self._backoff,
+                settlements=self._settlements,
             )
         finally:
             self._slots.release(row.domain)  # taken in _fill
@@ -322,12 +330,14 @@ class Worker:
     async def _shutdown(self, grace: float) -> None:
         """Let jobs in flight finish for `grace` seconds, then cancel them and hand them back."""
         if not self._jobs:
+            await self._settlements.aclose()
             return
         jobs = dict(self._jobs)
         _done, pending = await asyncio.wait(jobs, timeout=grace) if grace > 0 else ((), set(jobs))
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        await self._settlements.aclose()  # what landed is written before anything is released
         for task in pending:
             await queue.release(jobs[task])  # resumes at once on restart, lease or not
 

@@ -226,6 +226,66 @@ class PrivateKeys:
         return key
 
 
+class Settlements:
+    """Deliveries that landed, settled together: one UPDATE and one health read per batch.
+
+    A fan-out finishes hundreds of deliveries a second; settling each alone cost more than
+    sending it. `done` returns once the batch holding the delivery is written, so a job
+    counts as finished only when the database says so (the next job for that inbox waits
+    on it). Batches close after `window` seconds or `max_rows` rows, whichever comes first.
+    """
+
+    def __init__(self, *, window: float = 0.02, max_rows: int = 200) -> None:
+        self.window, self.max_rows = window, max_rows
+        self.successes = peers.Successes()
+        self._pending: list[tuple[Delivery, int | None, asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def done(self, delivery: Delivery, status: int | None) -> None:
+        loop = asyncio.get_running_loop()
+        landed: asyncio.Future[None] = loop.create_future()
+        self._pending.append((delivery, status, landed))
+        if len(self._pending) >= self.max_rows:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.window, self._flush)
+        await landed
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.create_task(self._write(batch))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    async def _write(self, batch: list[tuple[Delivery, int | None, asyncio.Future[None]]]) -> None:
+        try:
+            now = queue.utcnow()
+            await peers.record_successes({row.domain for row, _, _ in batch}, now, self.successes)
+            by_status: dict[int | None, list[Delivery]] = {}
+            for row, status, _ in batch:
+                by_status.setdefault(status, []).append(row)
+            for status, rows in by_status.items():
+                await queue.complete_many(rows, last_status=status)
+        except Exception as exc:  # each delivery's worker task decides what to do
+            for _, _, landed in batch:
+                if not landed.done():
+                    landed.set_exception(exc)
+        else:
+            for _, _, landed in batch:
+                if not landed.done():
+                    landed.set_result(None)
+
+    async def aclose(self) -> None:
+        """Write what is pending now and wait for every write in progress."""
+        self._flush()
+        await asyncio.gather(*self._writes, return_exceptions=True)
+
+
 def serialize(activity: OutboxActivity) -> bytes:
     """The bytes every recipient of `activity` receives."""
     return orjson.dumps(activity.payload)
@@ -240,17 +300,19 @@ async def deliver(
     body: bytes | None = None,
     deadline: float = DELIVERY_DEADLINE,
     backoff: Backoff = queue.backoff,
+    settlements: Settlements | None = None,
 ) -> Outcome:
     """Make one attempt at a claimed delivery and settle it; per-domain limits are the caller's.
 
     `body` lets a fan-out serialize the activity once for all of its recipients; `backoff`
-    maps the attempts made so far to the wait before the next one.
+    maps the attempts made so far to the wait before the next one; `settlements` batches
+    the settling of deliveries that landed.
     """
     activity = await delivery.activity
     actor = await activity.actor
     if not actor.private_key_pem:
         outcome = Outcome(Verdict.FAIL, f"{actor.ap_id} has no private key to sign with")
-        await _apply(delivery, outcome, None, backoff)
+        await _apply(delivery, outcome, None, backoff, settlements)
         return outcome
     payload = body if body is not None else serialize(activity)
     status: int | None = None
@@ -264,16 +326,27 @@ async def deliver(
     else:
         status = response.status_code
         outcome = classify_response(status, response.headers, None)
-    await _apply(delivery, outcome, status, backoff)
+    await _apply(delivery, outcome, status, backoff, settlements)
     return outcome
 
 
 async def _apply(
-    delivery: Delivery, outcome: Outcome, status: int | None, backoff: Backoff
+    delivery: Delivery,
+    outcome: Outcome,
+    status: int | None,
+    backoff: Backoff,
+    settlements: Settlements | None,
 ) -> None:
+    if outcome.verdict is Verdict.DONE and settlements is not None:
+        await settlements.done(delivery, status)
+        log.info("delivery %s to %s: %s", delivery.pk, delivery.inbox_url, outcome.reason)
+        return
     now = queue.utcnow()
+    memo = settlements.successes if settlements is not None else None
     if outcome.peer_up is True:
-        await peers.record_success(delivery.domain, now)
+        await peers.record_successes([delivery.domain], now, memo)
+    elif outcome.peer_up is False and memo is not None:
+        memo.forget(delivery.domain)
     paused = outcome.peer_up is False and await peers.record_failure(delivery.domain, now)
     reason = outcome.reason
     if outcome.verdict is Verdict.DONE:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,19 +33,68 @@ PROBE_TIMEOUT = 10.0
 PROBE_CONCURRENCY = 8
 
 
+class Successes:
+    """When this process last wrote a success for each peer, so a fan-out need not write again.
+
+    A busy peer answers thousands of deliveries a minute; its health record only needs a
+    write when it had failures, was paused, or its last success is older than
+    SUCCESS_REFRESH. A failure seen here forgets the peer; one recorded by another process
+    is cleared by our next write, at most SUCCESS_REFRESH later.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._written: dict[str, datetime] = {}
+        self._max_entries = max_entries
+
+    def fresh(self, domain: str, now: datetime) -> bool:
+        written = self._written.get(domain)
+        return written is not None and now - written < SUCCESS_REFRESH
+
+    def wrote(self, domain: str, now: datetime) -> None:
+        if len(self._written) >= self._max_entries:
+            self._written.clear()  # a cache: starting over costs one write per peer
+        self._written[domain] = now
+
+    def forget(self, domain: str) -> None:
+        self._written.pop(domain, None)
+
+
 async def record_success(domain: str, now: datetime) -> None:
     """The peer answered as a live server would: clear its failures, resume it if paused."""
-    peer, created = await PeerDomain.get_or_create(domain=domain, defaults={"last_success_at": now})
-    if created:
+    await record_successes([domain], now)
+
+
+async def record_successes(
+    domains: Collection[str], now: datetime, memo: Successes | None = None
+) -> None:
+    """`record_success` for many peers at once: one read, then writes only where needed."""
+    todo = {domain for domain in domains if memo is None or not memo.fresh(domain, now)}
+    if not todo:
         return
-    fresh = peer.last_success_at is not None and now - peer.last_success_at < SUCCESS_REFRESH
-    if fresh and peer.consecutive_failures == 0 and peer.unavailable_since is None:
-        return  # nothing new to say: spare the database a write per delivery
-    await PeerDomain.filter(id=peer.id).update(
-        last_success_at=now, consecutive_failures=0, unavailable_since=None
+    known = await PeerDomain.filter(domain__in=list(todo)).values(
+        "id", "domain", "last_success_at", "consecutive_failures", "unavailable_since"
     )
-    if peer.unavailable_since is not None:
-        await resume(domain, now)
+    missing = todo - {str(peer["domain"]) for peer in known}
+    if missing:
+        rows = [PeerDomain(domain=domain, last_success_at=now) for domain in sorted(missing)]
+        await PeerDomain.bulk_create(rows, ignore_conflicts=True)
+    stale = [peer for peer in known if _needs_write(peer, now)]
+    if stale:
+        await PeerDomain.filter(id__in=[peer["id"] for peer in stale]).update(
+            last_success_at=now, consecutive_failures=0, unavailable_since=None
+        )
+    for peer in stale:
+        if peer["unavailable_since"] is not None:
+            await resume(str(peer["domain"]), now)
+    if memo is not None:
+        for domain in todo:
+            memo.wrote(domain, now)
+
+
+def _needs_write(peer: dict[str, Any], now: datetime) -> bool:
+    last = peer["last_success_at"]
+    fresh = last is not None and now - last < SUCCESS_REFRESH
+    return not fresh or bool(peer["consecutive_failures"]) or peer["unavailable_since"] is not None
 
 
 async def record_failure(domain: str, now: datetime) -> bool:

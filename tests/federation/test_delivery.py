@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from email.utils import format_datetime
@@ -13,8 +14,16 @@ from tortoise.transactions import in_transaction
 from fedgroups.errors import FetchError, UnsafeAddress
 from fedgroups.federation import delivery as delivery_module
 from fedgroups.federation import queue
-from fedgroups.federation.delivery import Verdict, classify_response, enqueue
+from fedgroups.federation.delivery import (
+    PrivateKeys,
+    Settlements,
+    Verdict,
+    classify_response,
+    deliver,
+    enqueue,
+)
 from fedgroups.federation.http import build_client
+from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.models import (
     Actor,
     Delivery,
@@ -328,3 +337,29 @@ async def test_a_dead_host_never_delays_the_others(
     states = {r.domain: r.state for r in await Delivery.all()}
     assert states[f"127.0.0.1:{healthy.port}"] == JobState.DONE
     assert states[f"127.0.0.1:{stalled.port}"] == JobState.QUEUED
+
+
+async def test_deliveries_that_land_together_are_settled_together(
+    db: None, receivers: ReceiverFactory, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+    peer = await receivers(keys_of(sender))
+    inboxes = [await remote_actor(peer.base_url, f"m{n}", shared=False) for n in range(5)]
+    await enqueue(await outbox_activity(sender, 1), inboxes)
+    rows = await queue.claim(Delivery, worker_id="t", lease=timedelta(seconds=30), limit=10)
+    settlements = Settlements(window=0.05)
+    outcomes = await asyncio.gather(
+        *(
+            deliver(row, peer_client, SchemePreferences(), key_loader=PrivateKeys(),
+                    settlements=settlements)
+            for row in rows
+        )
+    )  # fmt: skip
+    assert {outcome.verdict for outcome in outcomes} == {Verdict.DONE}
+    assert len(peer.received) == 5
+    # Every delivery returned only once its batch was written.
+    settled = await Delivery.all().values_list("state", "last_status")
+    assert settled == [(JobState.DONE, 202)] * 5
+    assert settlements.successes.fresh(f"127.0.0.1:{peer.port}", utcnow())
+    assert await PeerDomain.filter(domain=f"127.0.0.1:{peer.port}").count() == 1
+    await settlements.aclose()

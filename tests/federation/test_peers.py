@@ -8,7 +8,13 @@ import httpx
 
 from fedgroups.federation import queue
 from fedgroups.federation.delivery import enqueue
-from fedgroups.federation.peers import mark_domain_heard, probe_unavailable_domains
+from fedgroups.federation.peers import (
+    SUCCESS_REFRESH,
+    Successes,
+    mark_domain_heard,
+    probe_unavailable_domains,
+    record_successes,
+)
 from fedgroups.models import Actor, Delivery, JobState, PeerDomain
 from fedgroups.settings import Settings
 from tests.peer import free_port
@@ -89,3 +95,34 @@ async def test_probe_resumes_only_peers_that_answer(
     states = {r.domain: r.state for r in await Delivery.all()}
     assert states == {up: JobState.QUEUED, down: JobState.PAUSED}
     assert (await PeerDomain.get(domain=down)).unavailable_since is not None
+
+
+async def test_successes_write_once_per_refresh_and_again_after_a_failure(db: None) -> None:
+    memo = Successes()
+    now = utcnow()
+    await record_successes(["a.test", "b.test"], now, memo)
+    assert set(await PeerDomain.all().values_list("domain", flat=True)) == {"a.test", "b.test"}
+    await PeerDomain.all().delete()  # any write from here on would show as a new row
+    await record_successes(["a.test", "b.test"], now + timedelta(seconds=30), memo)
+    assert await PeerDomain.all().count() == 0  # fresh in this process: nothing written
+    memo.forget("a.test")  # this process saw a.test fail
+    await record_successes(["a.test", "b.test"], now + timedelta(seconds=31), memo)
+    assert await PeerDomain.all().values_list("domain", flat=True) == ["a.test"]
+    later = now + SUCCESS_REFRESH + timedelta(seconds=1)
+    await record_successes(["b.test"], later, memo)  # stale: written again
+    assert await PeerDomain.filter(domain="b.test").count() == 1
+
+
+async def test_a_batch_of_successes_clears_failures_and_resumes_paused_peers(
+    db: None,
+) -> None:
+    sender = await local_actor()
+    domain = await _failing_peer(sender, free_port(), inboxes=2)
+    await PeerDomain.filter(domain=domain).update(unavailable_since=utcnow())
+    await Delivery.filter(domain=domain).update(state=JobState.PAUSED)
+    await record_successes([domain, "new.test"], utcnow(), Successes())
+    health = await PeerDomain.get(domain=domain)
+    assert (health.consecutive_failures, health.unavailable_since) == (0, None)
+    assert health.last_success_at is not None
+    assert {r.state for r in await Delivery.filter(domain=domain)} == {JobState.QUEUED}
+    assert await PeerDomain.exists(domain="new.test")

@@ -234,3 +234,48 @@ def test_backoff_doubles_from_thirty_seconds_up_to_a_cap() -> None:
     jittered = {queue.backoff(3) for _ in range(20)}
     assert len(jittered) > 1
     assert all(timedelta(seconds=108) <= wait <= timedelta(seconds=132) for wait in jittered)
+
+
+async def test_a_claim_reads_due_rows_in_order_and_stops_at_its_limit(
+    db: None, settings: Settings
+) -> None:
+    """Blocked and paused rows cost one index probe each, never a pass over the backlog."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    connection = Delivery._meta.db
+    for expired in (True, False):
+        sql = queue._claim_sql(Delivery, "sqlite", 1, expired=expired)
+        plan = await connection.execute_query_dict(f"EXPLAIN QUERY PLAN {sql}", [None] * 4)
+        details = " | ".join(str(row["detail"]) for row in plan)
+        assert "TEMP B-TREE" not in details  # no sort of every due row
+        assert "SCAN" not in details  # every step is an index search
+        assert "idx_deliveries_open_by_inbox" in details
+
+
+async def test_a_claim_takes_expired_leases_and_due_rows_together(db: None) -> None:
+    dead, waiting = await _deliveries("https://a.test/inbox", "https://b.test/inbox")
+    now = utcnow()
+    (taken,) = await queue.claim(Delivery, worker_id="w1", lease=LEASE, limit=1, now=now)
+    assert taken.id == dead.id
+    later = now + LEASE + timedelta(seconds=1)  # w1 died: its lease ran out
+    claimed = await queue.claim(Delivery, worker_id="w2", lease=LEASE, limit=10, now=later)
+    assert sorted(row.id for row in claimed) == [dead.id, waiting.id]
+    assert {row.id: row.attempts for row in claimed} == {dead.id: 2, waiting.id: 1}
+
+
+async def test_complete_many_settles_a_batch_but_never_a_lost_lease(db: None) -> None:
+    await _deliveries(*(f"https://p{n}.test/inbox" for n in range(4)))
+    now = utcnow()
+    first, second, third, fourth = await queue.claim(
+        Delivery, worker_id="w1", lease=LEASE, limit=4, now=now
+    )
+    later = now + LEASE + timedelta(seconds=1)
+    (retaken,) = await queue.claim(Delivery, worker_id="w2", lease=LEASE, limit=1, now=later)
+    assert retaken.id == first.id  # w1's lease on `first` ran out and w2 took it over
+    held = await queue.complete_many([first, second, third, fourth], last_status=202)
+    assert held == 3
+    rows = {row.id: row for row in await Delivery.all()}
+    assert rows[first.id].state == JobState.RUNNING  # w2's claim stands
+    for row in (second, third, fourth):
+        assert (rows[row.id].state, rows[row.id].last_status) == (JobState.DONE, 202)
+        assert rows[row.id].leased_until is None and rows[row.id].finished_at is not None
