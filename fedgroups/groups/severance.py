@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tortoise.expressions import Subquery
+
 from fedgroups.models import (
     Account,
     Actor,
     DomainBlock,
     FederationMode,
+    Group,
     GroupSubscription,
     GroupSubscriptionState,
     Membership,
@@ -66,22 +69,52 @@ async def refusal_of(domain: str) -> Refusal | None:
     return found[0] if found else None
 
 
-async def severed_servers(group_id: int) -> list[Refusal]:
-    """Servers of the group's members that this instance no longer federates with."""
+async def severed_servers(group: Group) -> list[Refusal]:
+    """Servers of the group's members that this instance no longer federates with.
+
+    Read from what `mark_groups` kept at the last policy change: the page asks this of every
+    view, and scanning a big group's members each time would cost more than the page itself.
+    """
+    if not group.severed_domains:
+        return []
+    return await refusals(group.severed_domains)
+
+
+async def mark_groups(cut: Iterable[str], restored: Iterable[str]) -> None:
+    """Keep each group's list of servers it lost in step with a policy change."""
+    cut, restored = set(cut), set(restored)
+    changed = cut | restored
+    if not changed:
+        return
+    members_there = Membership.filter(
+        state=MembershipState.APPROVED, actor__domain__in=sorted(changed)
+    ).values_list("group_id", flat=True)
+    # Memberships outlast a block, so the groups to update are those with members there.
+    for group in await Group.filter(id__in=Subquery(members_there)):
+        before = set(group.severed_domains or [])
+        after = (before - restored) | (cut & await _member_domains(group, cut))
+        if after != before:
+            group.severed_domains = sorted(after)
+            await group.save(update_fields=["severed_domains"])
+
+
+async def _member_domains(group: Group, among: set[str]) -> set[str]:
     domains = await (
         Actor.filter(
-            is_local=False,
-            memberships__group_id=group_id,
+            domain__in=sorted(among),
+            memberships__group_id=group.pk,
             memberships__state=MembershipState.APPROVED,
         )
         .distinct()
         .values_list("domain", flat=True)
     )
-    return await refusals(str(domain) for domain in domains)
+    return {str(domain) for domain in domains}
 
 
 async def tell_members(cut: Iterable[str], restored: Iterable[str]) -> int:
     """Notify every local person a change concerns; returns how many notices were written."""
+    cut, restored = list(cut), list(restored)
+    await mark_groups(cut, restored)
     notices: list[Notification] = []
     for refusal in await refusals(cut):
         notices += await _notices(refusal.domain, NotificationKind.DEFEDERATED, refusal.reason)

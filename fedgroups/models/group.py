@@ -28,6 +28,9 @@ class Group(Model):
     join_questions: list[str] = fields.JSONField(default=list)
     # A new member's first N posts wait for a moderator (0: nobody's posts wait).
     review_first_posts = fields.IntField(default=0)
+    # Servers of members that the admins' federation policy cut off, kept when the policy
+    # changes (`groups.severance`) so the group's page says so without scanning its members.
+    severed_domains: list[str] = fields.JSONField(default=list)
     owner: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="owned_groups", null=True, on_delete=fields.SET_NULL
     )

@@ -54,7 +54,7 @@ async def group_page(request: Request, group: Group) -> Response:
         "pinned": await threads.pinned_posts(readable) if can_read else [],
         "threads": await threads.thread_page(readable, page) if can_read else None,
         # Which servers it lost, and why: members-only groups tell their members alone.
-        "severed": await severed_servers(group.pk) if can_read or not group.is_private else [],
+        "severed": await severed_servers(group) if can_read or not group.is_private else [],
         **await _server_check(request),
     }
     return render_page(request, "groups/group.html", context)

@@ -96,7 +96,9 @@ async def test_the_allowlist_says_why_and_a_group_knows_the_servers_it_lost(
     assert ("sam", "garden", "good.test", "") in await _notices(NotificationKind.REFEDERATED)
     await block_domain("evil.test", reason="harassment")
     recovery = await Group.get(slug="recovery")
-    assert await severed_servers(recovery.pk) == [Refusal("evil.test", "harassment")]
-    assert await severed_servers((await Group.get(slug="quiet")).pk) == []
+    assert await severed_servers(recovery) == [Refusal("evil.test", "harassment")]
+    assert await severed_servers(await Group.get(slug="quiet")) == []  # good.test is back
     assert await refusal_of("sub.evil.test") == Refusal("sub.evil.test", "harassment")
     assert await refusal_of("good.test") is None
+    await unblock_domain("evil.test")
+    assert await severed_servers(await Group.get(slug="recovery")) == []
