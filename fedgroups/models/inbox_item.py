@@ -47,28 +47,35 @@ class NewInboxItem:
 
 _COLUMNS = (
     "activity_ap_id", "activity_type", "actor_ap_id", "domain", "signer_key_id", "recipient",
-    "body", "state", "run_at", "created_at", "attempts", "last_error",
+    "body", "state", "run_at",
 )  # fmt: skip
+_INSERT = f"INSERT INTO inbox_items ({', '.join(_COLUMNS)}, created_at, attempts, last_error) "
+_ON_CONFLICT = "ON CONFLICT (activity_ap_id) DO NOTHING RETURNING id, activity_ap_id"
+# PostgreSQL: one array per column, so every batch is the same statement (prepared once).
+_POSTGRES_ROWS = (
+    "SELECT a, t, ac, d, k, rc, b::jsonb, s, r, r, 0, '' FROM unnest($1::text[], $2::text[], "
+    "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+    "$9::timestamptz[]) AS v(a, t, ac, d, k, rc, b, s, r) "
+)
 
 
-def _row(item: NewInboxItem) -> list[Any]:
-    """Column values encoded by the model's own fields, exactly as `InboxItem.create` would."""
-    given = {**item.__dict__, "created_at": item.run_at, "attempts": 0, "last_error": ""}
-    fields_map = InboxItem._meta.fields_map
-    return [fields_map[name].to_db_value(given[name], InboxItem) for name in _COLUMNS]
-
-
-def _insert_sql(rows: int, dialect: str) -> str:
-    width = len(_COLUMNS)
-    if dialect == "postgres":
-        marks = [f"${number}" for number in range(1, rows * width + 1)]
-    else:
-        marks = ["?"] * (rows * width)
-    groups = (f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
+def _row(item: NewInboxItem) -> tuple[Any, ...]:
+    """Column values encoded as the model's fields encode them (`InboxItem.create`)."""
+    body = InboxItem._meta.fields_map["body"].to_db_value(item.body, InboxItem)
     return (
-        f"INSERT INTO inbox_items ({', '.join(_COLUMNS)}) VALUES {', '.join(groups)} "  # noqa: S608
-        "ON CONFLICT (activity_ap_id) DO NOTHING RETURNING id, activity_ap_id"
-    )
+        item.activity_ap_id, item.activity_type, item.actor_ap_id, item.domain,
+        item.signer_key_id, item.recipient, body, item.state.value, item.run_at,
+    )  # fmt: skip
+
+
+def _insert(rows: list[tuple[Any, ...]], dialect: str) -> tuple[str, list[Any]]:
+    """The statement and its values: arrays on PostgreSQL, a VALUES list on SQLite."""
+    if dialect == "postgres":
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return _INSERT + _POSTGRES_ROWS + _ON_CONFLICT, columns
+    one = f"({', '.join('?' * len(_COLUMNS))}, ?, 0, '')"
+    sql = _INSERT + f"VALUES {', '.join([one] * len(rows))} " + _ON_CONFLICT
+    return sql, [value for row in rows for value in (*row, row[-1])]
 
 
 async def insert_inbox_items(items: Sequence[NewInboxItem]) -> dict[str, int]:
@@ -78,7 +85,6 @@ async def insert_inbox_items(items: Sequence[NewInboxItem]) -> dict[str, int]:
     if not items:
         return {}
     connection = InboxItem._meta.db
-    sql = _insert_sql(len(items), connection.capabilities.dialect)
-    values = [value for item in items for value in _row(item)]
+    sql, values = _insert([_row(item) for item in items], connection.capabilities.dialect)
     rows = await connection.execute_query_dict(sql, values)
     return {str(row["activity_ap_id"]): int(row["id"]) for row in rows}
