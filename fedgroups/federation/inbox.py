@@ -18,7 +18,7 @@ from fedgroups.errors import FetchError, MalformedActivity, OriginMismatch, Sign
 from fedgroups.federation.context import Federation
 from fedgroups.federation.fetch import parse_document
 from fedgroups.federation.peers import mark_domain_heard
-from fedgroups.federation.signatures import signature_key_id, verify_request
+from fedgroups.federation.signatures import authenticate, signature_plan
 from fedgroups.models import Actor, JobState, Standing
 from fedgroups.models.inbox_item import NewInboxItem
 
@@ -84,7 +84,8 @@ async def receive_activity(
         return Accepted("unknown-actor-delete")
     if not any(name.lower() == "signature" for name in headers):
         raise SignatureError("request is not signed")
-    key_id = signature_key_id(method, url, headers)
+    plan = signature_plan(method, url, headers, body)  # no key needed yet: nothing fetched
+    key_id = plan.key_id
     if len(key_id) > MAX_ID_LENGTH:
         raise SignatureError("keyId is too long")
     actor_domain = _key_domain(actor_id)
@@ -94,8 +95,7 @@ async def receive_activity(
     if Standing.REFUSED in standings:
         # Suspended, or outside the allowlist: dropped before any key fetch (T13).
         return Accepted("blocked")
-    resolve_key = federation.remote_actors.resolve_key
-    verified = await verify_request(method, url, headers, body, resolve_key)
+    verified = await authenticate(plan, federation.remote_actors.resolve_key)
     if verified.owner != actor_id:
         raise SignatureError("the signer is not the activity's actor")
     if not same_origin(activity_id, actor_id):

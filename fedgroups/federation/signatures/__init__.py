@@ -36,17 +36,20 @@ __all__ = [
     "MAX_REPLY_BYTES",
     "MAX_SIGNATURE_HEADER",
     "KeyResolver",
+    "Plan",
     "PublicKey",
     "PublicKeyInfo",
     "Scheme",
     "SchemePreferences",
     "VerifiedSignature",
+    "authenticate",
     "body_digest_header",
     "content_digest_header",
     "post_signed",
     "sign_cavage",
     "sign_rfc9421",
     "signature_key_id",
+    "signature_plan",
     "verify_request",
 ]
 
@@ -78,17 +81,26 @@ async def verify_request(
     All structural checks (coverage, digest, time) run before the resolver is called, so
     junk never makes us fetch anything. KeyUnavailable from the resolver propagates (503).
     """
+    window = Window(now or datetime.now(UTC), max_age, max_future)
+    return await authenticate(signature_plan(method, url, headers, body, window), resolve_key)
+
+
+def signature_plan(
+    method: str, url: str, headers: Mapping[str, str], body: bytes, window: Window | None = None
+) -> Plan:
+    """Every structural check of an inbound signature (coverage, digest, time), or
+    SignatureError; what is left is the key lookup and the cryptography (`authenticate`).
+    The window defaults to one hour either side of now.
+    """
     normal = normalise(headers)
     normal.setdefault("host", host_of(url))
-    window = Window(now or datetime.now(UTC), max_age, max_future)
+    window = window or Window(datetime.now(UTC), timedelta(hours=1), timedelta(hours=1))
     if "signature-input" in normal:
-        plan = rfc9421_plan(method, url, normal, body, window)
-    else:
-        plan = cavage_plan(method, url, normal, body, window)
-    return await _authenticate(plan, resolve_key)
+        return rfc9421_plan(method, url, normal, body, window)
+    return cavage_plan(method, url, normal, body, window)
 
 
-async def _authenticate(plan: Plan, resolve_key: KeyResolver) -> VerifiedSignature:
+async def authenticate(plan: Plan, resolve_key: KeyResolver) -> VerifiedSignature:
     """Try the cached key, then exactly one refreshed key (the signer may have rotated it)."""
     for refresh in (False, True):
         info = await resolve_key(plan.key_id, refresh)
