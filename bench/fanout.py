@@ -84,7 +84,13 @@ async def _one_post(run: Run, poster: Member, group: str, control: int, expected
         return {"p99": math.inf, "last": math.inf, "arrived": 0, "expected": expected}
     index = min(len(times), math.ceil(0.99 * expected)) - 1
     p99 = times[index] if len(times) >= math.ceil(0.99 * expected) else math.inf
-    return {"p99": p99, "last": times[-1], "arrived": len(times), "expected": expected}
+    return {
+        "p99": p99,
+        "last": times[-1],
+        "first": times[0],  # what processing the post took before the first Announce left
+        "arrived": len(times),
+        "expected": expected,
+    }
 
 
 def _text(result: dict[str, Any]) -> str:
@@ -110,8 +116,10 @@ async def measure(run: Run, backend: str, database_url: str) -> dict[str, Cell]:
         control = peer_set.ready["control"]
         poster = await _seed(run, database_url, live, holes)
         env = processes.instance_env(database_url, data_dir, run.base_url)
-        with processes.serve(env, run.ingest_port, data_dir / f"serve-{backend}.log"):
-            plain = await _one_post(run, poster, "fanout", control, peers)
+        with processes.serve(env, run.ingest_port, data_dir / f"serve-{backend}.log") as server:
+            profile = data_dir / f"fanout-{backend}.pyspy"
+            with processes.Profile(server.pid, profile, 6 if run.smoke else 10):
+                plain = await _one_post(run, poster, "fanout", control, peers)
             mixed = await _one_post(run, poster, "fanout-dead", control, peers)
     undelayed = mixed["last"] <= max(plain["last"] * DEAD_SLACK, plain["last"] + 0.5)
     return {

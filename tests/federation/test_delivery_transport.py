@@ -233,3 +233,13 @@ async def test_a_refused_connection_is_a_connect_error(routing: RoutingLoop) -> 
         with pytest.raises(httpx.ConnectError):
             await open_client.post("http://127.0.0.1:9/inbox", content=ACTIVITY)
     assert routing.dialled == [("127.0.0.1", 9)]
+
+
+async def test_cookies_a_peer_sets_are_never_sent_back(outbound_server: ServerFactory) -> None:
+    setter = Reply(status=202, headers=[("Set-Cookie", "session=abc; Path=/")])
+    server = await outbound_server({"/inbox": setter})
+    async with client(allow_private=True) as open_client:
+        for _ in range(2):
+            await open_client.post(server.url("/inbox"), content=ACTIVITY)
+        assert not open_client.cookies
+    assert [request.headers.get("cookie") for request in server.requests] == [None, None]
