@@ -28,7 +28,7 @@ from fedgroups.groups.republish import (
     publish_note_deletion,
     publish_note_update,
 )
-from fedgroups.groups.screening import Outcome, screen_post
+from fedgroups.groups.screening import Outcome, screen_post, screen_words
 from fedgroups.models import Actor, Group, HeldPost, ModerationAction, Post
 
 
@@ -231,16 +231,20 @@ async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:
 
 
 async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -> int:
-    """The author edited their post: every group copy changes and the edit is relayed.
+    """The author edited their post: every group copy changes and the edit is relayed, unless
+    a keyword rule of that group would hold or refuse the new text.
 
-    A copy still waiting for review takes the edit too; FEP-1b12 members will be given the
-    Update instead of the Create, which Lemmy-family software reads as the post itself.
+    A copy still waiting for review takes the edit too (a moderator reads it before sharing);
+    FEP-1b12 members will be given the Update instead of the Create, which Lemmy-family
+    software reads as the post itself.
     """
     await HeldPost.filter(author=author, ap_id=post.ap_id).update(
         create_activity=update, **_cleaned(post)
     )
     copies = await _authored_copies(author, post.ap_id)
     for stored in copies:
+        if await _edit_refused(stored, _cleaned(post)):
+            continue
         async with in_transaction():
             for name, value in _cleaned(post).items():
                 setattr(stored, name, value)
@@ -253,6 +257,21 @@ async def update_post(author: Actor, post: ParsedPost, update: dict[str, Any]) -
                 await stored.save()
                 await relay_activity(stored.group, stored, update)
     return len(copies)
+
+
+async def _edit_refused(stored: Post, fields: dict[str, Any]) -> bool:
+    """An edit that a keyword rule would hold or refuse is not taken: the post stays as it
+    was, and the log says so (otherwise posting "hello", then editing it, skips the rules)."""
+    texts = (str(fields[key]) for key in ("name", "summary", "content"))
+    verdict = await screen_words(stored.group, *texts)
+    if verdict.outcome == Outcome.PUBLISH:
+        return False
+    acting = Acting(reason=f"an edit refused: {verdict.log_reason}", is_automatic=True)
+    await record(
+        stored.group, ModerationAction.REJECT_POST, acting,
+        subject=stored.author, object_ap_id=stored.source_ap_id or stored.ap_id,
+    )  # fmt: skip
+    return True
 
 
 async def delete_post(author: Actor, ap_id: str, delete: dict[str, Any] | None) -> int:

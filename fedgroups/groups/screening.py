@@ -77,14 +77,22 @@ async def _rules_for(group: Group) -> list[KeywordRule]:
     return await KeywordRule.filter(Q(group_id=group.pk) | Q(group_id__isnull=True)).order_by("id")
 
 
-async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:
-    """What happens to a post by `author` in `group` saying `texts` (HTML or plain text)."""
+async def screen_words(group: Group, *texts: str) -> Verdict:
+    """The keyword rules alone (the group's and the instance's): refusing wins over holding."""
     words = " ".join(words_of(text) for text in texts)
     matched = [rule for rule in await _rules_for(group) if _matches(rule.phrase, words)]
     for action in (KeywordAction.REJECT, KeywordAction.HOLD):
         for rule in matched:
             if rule.action == action:
                 return _keyword_verdict(rule)
+    return PUBLISH
+
+
+async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:
+    """What happens to a post by `author` in `group` saying `texts` (HTML or plain text)."""
+    verdict = await screen_words(group, *texts)
+    if verdict.outcome != Outcome.PUBLISH:
+        return verdict
     if not author.is_local and (await policy_for([author.domain])).is_limited(author.domain):
         reason = f"a post from {author.domain}, a server the admins limited"
         return Verdict(Outcome.HOLD, reason=reason, log_reason="post from a limited server")

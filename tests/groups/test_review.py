@@ -162,3 +162,24 @@ async def test_configuring_a_group_logs_what_changed(db: None, settings: Setting
     assert entry.reason == "changed the rules; new members' first 3 posts wait for review"
     with pytest.raises(ValidationError):
         await configure_group(group, review_first_posts=-1)
+
+
+async def test_an_edit_does_not_slip_past_the_keyword_rules(db: None, settings: Settings) -> None:
+    circle = await make_circle(settings)
+    post = await post_by(circle, circle.rosa, 1, content="<p>hello all</p>")
+    assert post is not None
+    await add_keyword(None, "buy now", KeywordAction.REJECT)
+    edited = note(circle.group, circle.rosa, 1, content="<p>BUY NOW cheap pills</p>")
+    update = {"id": "https://peer.test/updates/1", "type": "Update", "object": edited}
+    await update_post(circle.rosa, parse_post(edited), update)
+    assert (await Post.get(pk=post.pk)).content == "<p>hello all</p>"  # kept as it was
+    assert wrapped(await sent(), "Update") == []  # the edit is not relayed
+    [entry, *_] = await log_lines(circle.group)
+    assert (entry.action, entry.by, entry.reason) == (
+        ModerationAction.REJECT_POST,
+        "automatic",
+        "an edit refused: instance keyword rule",
+    )
+    fine = note(circle.group, circle.rosa, 1, content="<p>hello everyone</p>")
+    await update_post(circle.rosa, parse_post(fine), {**update, "id": "https://peer.test/u/2"})
+    assert (await Post.get(pk=post.pk)).content == "<p>hello everyone</p>"
