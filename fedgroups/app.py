@@ -40,6 +40,7 @@ from fedgroups.web import (
 from fedgroups.web.errors import exception_handlers
 from fedgroups.web.middleware import InstanceContextMiddleware
 from fedgroups.web.sessions import BrowserSessionMiddleware
+from fedgroups.web.shared_pages import SharedPages
 from fedgroups.web.templating import TEMPLATES_DIR, build_environment
 from fedgroups.worker import Worker
 
@@ -129,4 +130,5 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.templates = build_environment(settings.domain)
+    app.state.shared_pages = SharedPages()
     return app

@@ -97,6 +97,16 @@ async def can_list_moderators(group: Group, viewer: Viewer) -> bool:
     return await can_read_content(group, viewer)
 
 
+def is_everyones_view(group: Group, viewer: Viewer) -> bool:
+    """Whether `viewer` sees the group as every anonymous reader does, so one rendering of
+    its page may serve them all: nobody logged in, and a group whose posts are public.
+
+    A members-only group's page is never shared (a member's view must never reach anyone
+    else), nor is any logged-in or signed-in reader's.
+    """
+    return viewer is None and not group.is_private
+
+
 async def readable_posts(group: Group, viewer: Viewer) -> QuerySet[Post]:
     """The group's live posts `viewer` may read: members read them all, others the public ones.
 

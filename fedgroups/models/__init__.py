@@ -17,6 +17,7 @@ from fedgroups.models.moderation import (
 )
 from fedgroups.models.notification import Notification, NotificationKind
 from fedgroups.models.outbox_activity import OutboxActivity
+from fedgroups.models.page_stamp import PageStamp
 from fedgroups.models.policy import FederationMode, InstancePolicy, RegistrationMode
 from fedgroups.models.post import Post
 from fedgroups.models.queue import JobState
@@ -54,6 +55,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "OutboxActivity",
+    "PageStamp",
     "PeerDomain",
     "Post",
     "RegistrationMode",

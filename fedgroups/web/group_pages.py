@@ -11,6 +11,7 @@ from fedgroups.errors import Conflict, NotFound, ValidationError
 from fedgroups.groups import threads, visibility
 from fedgroups.groups.directory import find_group
 from fedgroups.groups.domains import domain_of, refusal_for
+from fedgroups.groups.freshness import page_version
 from fedgroups.groups.joining import join_group, leave, membership_of
 from fedgroups.groups.modlog import Acting
 from fedgroups.groups.severance import severed_servers
@@ -24,7 +25,8 @@ from fedgroups.groups.stewardship import (
 from fedgroups.models import Group, MembershipState
 from fedgroups.settings import Settings
 from fedgroups.web.forms import current_account, field, form_page, read_form, redirect
-from fedgroups.web.templating import render_page
+from fedgroups.web.shared_pages import SharedPages
+from fedgroups.web.templating import html_response, render_anonymous, render_page
 
 
 def page_number(request: Request) -> int:
@@ -36,13 +38,39 @@ def page_number(request: Request) -> int:
 
 async def group_page(request: Request, group: Group) -> Response:
     """About, rules, moderators, pinned posts and threads (members only when members-only)."""
+    page = page_number(request)
+    if _is_everyones(request, group):
+        return await _everyones_group_page(request, group, page)
+    context = await _group_context(request, group, page)
+    return render_page(request, "groups/group.html", context | await _server_check(request))
+
+
+def _is_everyones(request: Request, group: Group) -> bool:
+    """The page as every anonymous reader sees it (not a visitor's own server check)."""
+    asks_more = any(name != "page" for name in request.query_params)
+    anonymous = request.state.account is None
+    return anonymous and not asks_more and visibility.is_everyones_view(group, request.state.viewer)
+
+
+async def _everyones_group_page(request: Request, group: Group, page: int) -> Response:
+    """Rendered once per change of what it shows, whichever process made the change."""
+    version = await page_version(group)  # before reading anything the page shows
+    pages: SharedPages = request.app.state.shared_pages
+    html = pages.get((group.pk, page), version)
+    if html is None:
+        context = await _group_context(request, group, page)
+        html = render_anonymous(request, "groups/group.html", context)
+        pages.put((group.pk, page), version, html)
+    return html_response(request, html)
+
+
+async def _group_context(request: Request, group: Group, page: int) -> dict[str, object]:
     viewer = request.state.viewer
     account = request.state.account
     can_read = await visibility.can_read_content(group, viewer)
     readable = await visibility.readable_posts(group, viewer)
-    page = page_number(request)
     membership = await membership_of(group, viewer)
-    context = {
+    return {
         "group": group,
         "can_read": can_read,
         "membership": membership,
@@ -55,9 +83,7 @@ async def group_page(request: Request, group: Group) -> Response:
         "threads": await threads.thread_page(readable, page) if can_read else None,
         # Which servers it lost, and why: members-only groups tell their members alone.
         "severed": await severed_servers(group) if can_read or not group.is_private else [],
-        **await _server_check(request),
     }
-    return render_page(request, "groups/group.html", context)
 
 
 async def _server_check(request: Request) -> dict[str, object]:

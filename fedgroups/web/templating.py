@@ -77,6 +77,19 @@ def render_page(
         unread=getattr(request.state, "unread", 0),
         **context,
     )
+    return html_response(request, html, status_code=status_code)
+
+
+def render_anonymous(request: Request, template: str, context: dict[str, Any]) -> str:
+    """A page as anyone not logged in sees it, nothing of this browser's in it (no CSRF token),
+    so that one copy may serve every such reader."""
+    environment: Environment = request.app.state.templates
+    return environment.get_template(template).render(
+        request=None, account=None, csrf="", tz=ZoneInfo("UTC"), unread=0, **context
+    )
+
+
+def html_response(request: Request, html: str, *, status_code: int = 200) -> HTMLResponse:
     response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
     if request.app.state.settings.is_https:  # T50: browsers keep to https from then on
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
