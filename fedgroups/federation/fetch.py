@@ -238,9 +238,11 @@ def parse_document(body: bytes) -> dict[str, Any]:
         raise FetchError(f"document is not UTF-8: {exc.reason}") from None
     if _nests_too_deep(text):
         raise FetchError(f"document nests deeper than {MAX_DEPTH} levels")  # T30
+    if text.startswith("\ufeff"):  # as json.loads refuses it
+        raise FetchError("document is not valid JSON: it starts with a BOM")
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, int-digit limit, BOM
+        data = _STRICT_JSON.decode(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, int-digit limit
         raise FetchError(f"document is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise FetchError("document is not a JSON object")
@@ -249,16 +251,22 @@ def parse_document(body: bytes) -> dict[str, Any]:
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # {"actor": A, "actor": B}: checks would read one, processing the other (T33).
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # rare: now find which key, still in linear time
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
     return result
 
 
 def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+# One decoder for every document (json.loads would build one, and its scanner, per call).
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
