@@ -104,10 +104,10 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
+            *inboxes.routes,  # first: the busiest endpoint matches without trying the others
             *wellknown.routes,
             *actors.routes,
             *objects.routes,
-            *inboxes.routes,
             *person_posts.routes,
             *pages.routes,
             *auth.routes,
