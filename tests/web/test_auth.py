@@ -221,7 +221,10 @@ async def test_every_form_route_refuses_posts_without_a_token(
         ap_id="https://peer.test/p/1", group_actor=remote, author=remote,
         announced_at=datetime.now(UTC), published_at=datetime.now(UTC),
     )  # fmt: skip
-    local = {"slug": group.slug, "post_id": str(post.id), "report_id": "1"}
+    local = {
+        "slug": group.slug, "post_id": str(post.id), "report_id": "1",
+        "change": "block", "verb": "suspend",
+    }  # fmt: skip
     elsewhere = {"group_id": str(remote.id), "post_id": str(carried.id)}
     checked = []
     for route in app.routes:
