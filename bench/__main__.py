@@ -66,7 +66,9 @@ async def _backend(
         print(f"[{backend}] {name} …", file=sys.stderr, flush=True)
         try:
             async with throwaway(backend, run.scratch, database) as url:
-                found = await measure(run, backend, url) if name in only else {}
+                found = await measure(run, backend, url)  # ingest stores processing's work
+                if name not in only:
+                    found = {}
                 if name == "ingest" and "processing" in only:
                     found |= await processing.measure(run, backend, url)
         except Exception as exc:  # one broken figure must not hide the others
