@@ -14,8 +14,9 @@ import socket
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tortoise.exceptions import BaseORMException
@@ -33,6 +34,7 @@ from fedgroups.errors import (
     ValidationError,
 )
 from fedgroups.federation import queue
+from fedgroups.federation.batches import BATCH_SIZE, run_batch
 from fedgroups.federation.context import start_federation
 from fedgroups.federation.delivery import (
     PrivateKeys,
@@ -52,6 +54,8 @@ from fedgroups.settings import Settings
 log = logging.getLogger(__name__)
 
 InboxProcessor = Callable[[InboxItem], Awaitable[None]]
+Job = Model | tuple[InboxItem, ...]  # a delivery, or a batch of inbox items
+T = TypeVar("T")
 
 SHUTDOWN_GRACE = 10.0
 # Deliveries mostly wait on the network, so run many more of them: one post to 1,000 inboxes
@@ -89,7 +93,11 @@ def _describe(error: Exception) -> str:
 
 
 class Worker:
-    """Runs due jobs with bounded concurrency: inbox items first, then deliveries."""
+    """Runs due jobs with bounded concurrency: inbox items first, then deliveries.
+
+    Inbox items are claimed and processed in batches of up to `inbox_batch` (`batches.py`);
+    up to `concurrency` batches run at once.
+    """
 
     def __init__(
         self,
@@ -99,6 +107,7 @@ class Worker:
         process_inbox_item: InboxProcessor,
         *,
         concurrency: int = 4,
+        inbox_batch: int = BATCH_SIZE,
         worker_id: str | None = None,
         delivery_concurrency: int | None = None,
         inbox_lease: timedelta | None = None,
@@ -117,6 +126,7 @@ class Worker:
         self.prefs = prefs
         self.process_inbox_item = process_inbox_item
         self.concurrency = concurrency
+        self.inbox_batch = inbox_batch
         self.delivery_concurrency = delivery_concurrency or concurrency * DELIVERIES_PER_SLOT
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         timing = settings.timing
@@ -132,7 +142,7 @@ class Worker:
         self._keys = PrivateKeys()
         self._settlements = Settlements()
         self._slots = slots_for(client)
-        self._jobs: dict[asyncio.Task[None], Model] = {}
+        self._jobs: dict[asyncio.Task[None], Job] = {}
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -169,7 +179,7 @@ class Worker:
         claim = True  # claim straight away, without asking whether anything is due
         try:
             while not stop.is_set():
-                started = await self._fill_or_pause() if claim else 0
+                started = await _unless(stop, self._fill_or_pause(), 0) if claim else 0
                 if loop.time() >= next_probe and (probe is None or probe.done()):
                     probe = asyncio.create_task(probe_unavailable_domains(self.client))
                     probe.add_done_callback(self._forget)
@@ -193,7 +203,7 @@ class Worker:
         if claimed and self._jobs:  # busy: a job finishing is what frees a slot or an inbox
             await self._idle(wait, stop)
             return True
-        due = await self._next_due()
+        due = await _unless(stop, self._next_due(), None)
         now = queue.utcnow()
         if due is not None and due <= now:
             if not claimed:
@@ -222,12 +232,13 @@ class Worker:
 
     async def _fill(self) -> int:
         """Claim as many due jobs as there are free slots and start them; return how many."""
-        free = self.concurrency - self._count(InboxItem)
-        items = await queue.claim(
-            InboxItem, worker_id=self.worker_id, lease=self.inbox_lease, limit=free
-        )
-        for item in items:
-            self._start(item, self._process(item))
+        items: list[InboxItem] = []
+        if self._count(tuple) < self.concurrency:
+            items = await queue.claim(
+                InboxItem, worker_id=self.worker_id, lease=self.inbox_lease, limit=self.inbox_batch
+            )
+        if items:
+            self._start(tuple(items), run_batch(items, self.process_inbox_item, self._alone))
         free = self.delivery_concurrency - self._count(Delivery)
         if free < self.delivery_concurrency // CLAIM_SHARE:
             return len(items)  # a claim costs a query: wait until it can fill a batch
@@ -250,12 +261,13 @@ class Worker:
                 await queue.release(row)
         return len(items) + started
 
-    def _count(self, kind: type[Model]) -> int:
-        return sum(1 for row in self._jobs.values() if isinstance(row, kind))
+    def _count(self, kind: type[Job]) -> int:
+        return sum(1 for job in self._jobs.values() if isinstance(job, kind))
 
-    def _start(self, row: Model, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(self._guard(row, work))
-        self._jobs[task] = row
+    def _start(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
+        # A batch settles its own items; a single job's outcome is decided by _guard.
+        task = asyncio.create_task(work if isinstance(job, tuple) else self._guard(job, work))
+        self._jobs[task] = job
         task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[Any]) -> None:
@@ -267,15 +279,27 @@ class Worker:
     async def _guard(self, row: Model, work: Coroutine[Any, Any, None]) -> None:
         try:
             await work
-        except Ignored as exc:  # understood, and nothing here acts on it
-            await queue.ignore(row, str(exc))
         except Exception as exc:  # the worker boundary: the one place that catches anything
-            if isinstance(row, InboxItem) and is_bad_input(exc):
-                await queue.fail(row, f"{type(exc).__name__}: {exc}")
-            else:
-                log.warning("%s %s failed, will retry", type(row).__name__, row.pk, exc_info=exc)
-                delay = self._backoff(row.attempts)  # type: ignore[attr-defined]
-                await queue.retry_later(row, _describe(exc), delay=delay)
+            await self._failed(row, exc)
+
+    async def _failed(self, row: Model, exc: Exception) -> None:
+        """Settle a job whose work raised `exc`: ignored, failed for good, or retried later."""
+        if isinstance(exc, Ignored):  # understood, and nothing here acts on it
+            await queue.ignore(row, str(exc))
+        elif isinstance(row, InboxItem) and is_bad_input(exc):
+            await queue.fail(row, f"{type(exc).__name__}: {exc}")
+        else:
+            log.warning("%s %s failed, will retry", type(row).__name__, row.pk, exc_info=exc)
+            delay = self._backoff(row.attempts)  # type: ignore[attr-defined]
+            await queue.retry_later(row, _describe(exc), delay=delay)
+
+    async def _alone(self, item: InboxItem, error: Exception | None) -> None:
+        """The inbox item a batch stopped at: settled for the `error` it raised there, or run
+        on its own (it needs the network, or has used up its attempts)."""
+        if error is not None:
+            await self._failed(item, error)
+        else:
+            await self._guard(item, self._process(item))
 
     async def _process(self, item: InboxItem) -> None:
         if item.attempts > queue.MAX_ATTEMPTS:  # it kept taking its workers down with it
@@ -339,7 +363,33 @@ class Worker:
         await asyncio.gather(*pending, return_exceptions=True)
         await self._settlements.aclose()  # what landed is written before anything is released
         for task in pending:
-            await queue.release(jobs[task])  # resumes at once on restart, lease or not
+            job = jobs[task]
+            if isinstance(job, tuple):  # a batch: what it committed stays done
+                for item in job:
+                    if item.state == JobState.RUNNING:
+                        await queue.release(item)
+            else:
+                await queue.release(job)  # resumes at once on restart, lease or not
+
+
+async def _unless(stop: asyncio.Event, work: Coroutine[Any, Any, T], default: T) -> T:
+    """`work`'s result, or `default` when `stop` is set first.
+
+    On SQLite every query waits for the one connection, which a batch holds for its whole
+    transaction: a claim must not keep the worker from stopping meanwhile.
+    """
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    return default
 
 
 async def run_worker(

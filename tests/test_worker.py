@@ -20,7 +20,7 @@ from fedgroups.federation.delivery import enqueue
 from fedgroups.federation.dispatch import Ignored
 from fedgroups.federation.fetch import FetchStatusError
 from fedgroups.federation.signatures import SchemePreferences
-from fedgroups.models import Delivery, InboxItem, JobState, PeerDomain
+from fedgroups.models import Delivery, InboxItem, JobState, OutboxActivity, PeerDomain
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker, is_bad_input
 from tests.peer import Reply
@@ -268,8 +268,8 @@ async def test_an_idle_worker_wakes_when_work_falls_due(
     # Queued here to run soon (a retry): taken when due, not at the idle poll after it.
     await asyncio.sleep(2)  # idle for so long that the idle wait is now 1.6 s or more
     due_in = 0.5
+    queued_at = loop.time()  # before run_at is set: the insert may take a while
     await inbox_item(2, run_at=utcnow() + timedelta(seconds=due_in))
-    queued_at = loop.time()
     worker.notify()
     await eventually(lambda: len(processed) == 2, timeout=5)
     assert due_in <= processed[1][1] - queued_at < due_in + 0.8
@@ -326,7 +326,9 @@ asyncio.run(run_worker(
 """
 
 
-async def _start_worker(settings: Settings, cwd: Path) -> asyncio.subprocess.Process:
+async def _start_worker(
+    settings: Settings, cwd: Path, script: str = WORKER_SCRIPT, *args: str
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -337,7 +339,7 @@ async def _start_worker(settings: Settings, cwd: Path) -> asyncio.subprocess.Pro
         "FEDGROUPS_ALLOW_PRIVATE_PEERS": "1",
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WORKER_SCRIPT, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-c", script, *args, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
     )
 
 
@@ -372,3 +374,58 @@ async def test_sigkill_mid_delivery_loses_nothing(
     for inbox in ("/inbox", ivy_inbox):
         # At least once, in order; the one cut off by the kill arrives again (same id).
         assert peer.ids(inbox) == [ids[0], *ids]
+
+
+INBOX_WORKER_SCRIPT = """
+import asyncio, datetime, pathlib, sys
+from fedgroups.models import Actor, OutboxActivity
+from fedgroups.settings import Settings
+from fedgroups.worker import run_worker
+sender_id, hang_on, mark = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+
+async def process(item):
+    sender = await Actor.get(ap_id=sender_id)
+    await OutboxActivity.create(
+        ap_id=item.activity_ap_id + "/effect", actor=sender, activity_type="Note", payload={}
+    )
+    if item.activity_ap_id == hang_on:
+        mark.write_text("in the middle of a batch")
+        await asyncio.Event().wait()
+
+asyncio.run(run_worker(
+    Settings.from_env(), 2, process_inbox_item=process,
+    inbox_lease=datetime.timedelta(seconds=1.5), poll_interval=0.05, shutdown_grace=2,
+))
+"""
+
+
+async def _all_processed() -> bool:
+    return not await InboxItem.exclude(state=JobState.DONE).exists()
+
+
+async def test_sigkill_mid_batch_loses_no_inbox_item(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    sender = await local_actor()
+    ids = [(await inbox_item(n)).activity_ap_id for n in range(5)]
+    mark = tmp_path / "hanging"
+    first = await _start_worker(
+        settings, tmp_path, INBOX_WORKER_SCRIPT, sender.ap_id, ids[3], str(mark)
+    )
+    await eventually(mark.exists)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    effects = OutboxActivity.all().values_list("ap_id", flat=True)
+    assert f"{ids[3]}/effect" not in await effects  # its batch never committed
+    assert await InboxItem.filter(state=JobState.RUNNING).exists()  # leased to the dead
+    fresh = await _start_worker(
+        settings, tmp_path, INBOX_WORKER_SCRIPT, sender.ap_id, "", str(mark)
+    )
+    try:
+        await eventually(_all_processed)
+    finally:
+        fresh.send_signal(signal.SIGTERM)
+        _, stderr = await fresh.communicate()
+    assert fresh.returncode == 0, stderr.decode()
+    # Each item's work was done exactly once (the effect's id is unique): none lost, none twice.
+    assert sorted(await effects) == sorted(f"{ap_id}/effect" for ap_id in ids)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fedgroups.activitypub.keys import load_private_key
 from fedgroups.errors import FetchError, UnsafeAddress
 from fedgroups.federation import peers, queue
+from fedgroups.federation.memo import remembered
 from fedgroups.federation.signatures import SchemePreferences, post_signed
 from fedgroups.models import (
     Actor,
@@ -70,13 +71,18 @@ def domain_of(url: str) -> str:
 
 
 async def enqueue(
-    activity: OutboxActivity, recipients: Iterable[Actor], *, now: datetime | None = None
+    activity: OutboxActivity,
+    recipients: Iterable[Actor],
+    *,
+    now: datetime | None = None,
+    new: bool = False,
 ) -> int:
     """Write one Delivery per distinct remote inbox; return how many were written.
 
     Runs in the caller's transaction, so the change and its deliveries commit together
     (transactional outbox, T78). Peers currently unavailable get their deliveries paused;
     servers this instance refuses (suspended, or outside the allowlist) get nothing at all.
+    `new`: the activity was just stored, so it has no deliveries yet to leave out.
     """
     inboxes = {
         actor.delivery_inbox: None
@@ -85,12 +91,16 @@ async def enqueue(
     }
     if not inboxes:
         return 0
-    domains = {domain_of(url) for url in inboxes}
-    policy = await policy_for(domains, health_of=domains)
-    inboxes = {url: None for url in inboxes if not policy.refuses(domain_of(url))}
-    queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=list(inboxes))
-    existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
-    fresh = [url for url in inboxes if url not in existing]
+    domains = {url: domain_of(url) for url in inboxes}
+    peers_of = frozenset(domains.values())
+    policy = await remembered(
+        ("policy", peers_of), lambda: policy_for(peers_of, health_of=peers_of)
+    )
+    fresh = [url for url in inboxes if not policy.refuses(domains[url])]
+    if not new and fresh:
+        queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=fresh)
+        existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
+        fresh = [url for url in fresh if url not in existing]
     if not fresh:
         return 0
     paused = policy.unavailable
@@ -99,9 +109,9 @@ async def enqueue(
         Delivery(
             activity=activity,
             inbox_url=url,
-            domain=domain_of(url),
+            domain=domains[url],
             run_at=moment,
-            state=JobState.PAUSED if domain_of(url) in paused else JobState.QUEUED,
+            state=JobState.PAUSED if domains[url] in paused else JobState.QUEUED,
         )
         for url in fresh
     ]

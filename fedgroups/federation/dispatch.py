@@ -34,6 +34,7 @@ from fedgroups.federation.handlers.subscriptions import (
     receive_reject_follow,
     receive_undo_block,
 )
+from fedgroups.federation.memo import remembered
 from fedgroups.models import InboxItem
 
 Handler = Callable[[Received], Awaitable[None]]
@@ -122,7 +123,10 @@ def make_inbox_processor(federation: Federation) -> Callable[[InboxItem], Awaita
         handler = handler_for(activity)
         if handler is None:
             raise Ignored(f"no handler for {activity.get('type')} {_object_type(activity)}")
-        actor = await federation.remote_actors.get_actor(item.actor_ap_id)
+        ap_id = item.actor_ap_id
+        actor = await remembered(
+            ("actor", ap_id), lambda: federation.remote_actors.get_actor(ap_id)
+        )
         await handler(Received(item=item, activity=activity, actor=actor, federation=federation))
 
     return process_inbox_item

@@ -19,6 +19,7 @@ import httpx
 
 from fedgroups.errors import FetchError
 from fedgroups.federation.addresses import CheckedURL, check_url
+from fedgroups.federation.offline import check_online
 
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 ACCEPT = f'application/activity+json, application/ld+json; profile="{AS_PROFILE}"'
@@ -79,6 +80,7 @@ async def _fetch(
     max_redirects: int,
     activity_streams: bool,
 ) -> FetchedDocument:
+    check_online(url)
     target = _without_fragment(check_url(url))
     try:
         # One deadline over every hop and the body: per-read timeouts alone let a peer

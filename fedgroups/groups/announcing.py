@@ -14,6 +14,7 @@ from typing import Any
 
 from fedgroups.activitypub.activities import render_announce, render_delete, render_undo
 from fedgroups.activitypub.nodeinfo import AnnounceStyle, announce_style
+from fedgroups.federation.memo import remembered
 from fedgroups.federation.software import software_by_domain
 from fedgroups.groups.membership import approved_members
 from fedgroups.groups.outbox import new_activity_id, publish
@@ -36,6 +37,11 @@ class Audiences:
 
 
 async def audiences_of(group: Group) -> Audiences:
+    """Remembered for a batch's posts: a post changes neither members nor their software."""
+    return await remembered(("audiences", group.pk), lambda: _audiences_of(group))
+
+
+async def _audiences_of(group: Group) -> Audiences:
     members = await approved_members(group)
     software = await software_by_domain({member.domain for member in members})
     audiences = Audiences()

@@ -19,6 +19,7 @@ from fedgroups.activitypub.activities import (
 )
 from fedgroups.activitypub.notes import render_direct_note
 from fedgroups.errors import Conflict, NotFound
+from fedgroups.federation.memo import remembered
 from fedgroups.groups.content import render_plain_paragraphs
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
@@ -200,4 +201,7 @@ async def approved_members(group: Group) -> list[Actor]:
 
 
 async def is_member(group: Group, actor: Actor) -> bool:
-    return await Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED)
+    return await remembered(
+        ("member", group.pk, actor.pk),
+        lambda: Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED),
+    )

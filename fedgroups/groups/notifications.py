@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fedgroups.federation.memo import remembered
 from fedgroups.groups import visibility
 from fedgroups.models import (
     Account,
@@ -27,7 +28,10 @@ PAGE_SIZE = 50
 
 
 async def _account_of(actor_id: int) -> Account | None:
-    return await Account.get_or_none(actor_id=actor_id, actor__is_local=True)
+    return await remembered(
+        ("account", actor_id),
+        lambda: Account.get_or_none(actor_id=actor_id, actor__is_local=True),
+    )
 
 
 async def notify_post(group: Group, post: Post, mentioned_ap_ids: frozenset[str]) -> None:
@@ -38,7 +42,10 @@ async def notify_post(group: Group, post: Post, mentioned_ap_ids: frozenset[str]
         if parent is not None:
             await _tell(group, post, parent.author_id, NotificationKind.REPLY, told)  # type: ignore[attr-defined]
     if mentioned_ap_ids:
-        local = await Actor.filter(ap_id__in=sorted(mentioned_ap_ids), is_local=True)
+        local = await remembered(
+            ("local actors", mentioned_ap_ids),
+            lambda: Actor.filter(ap_id__in=sorted(mentioned_ap_ids), is_local=True),
+        )
         for actor in local:
             await _tell(group, post, actor.id, NotificationKind.MENTION, told)
 

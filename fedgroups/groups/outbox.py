@@ -36,5 +36,5 @@ async def publish(
             is_public=is_public,
             payload=activity,
         )
-        await enqueue(stored, list(recipients))
+        await enqueue(stored, list(recipients), new=True)
     return stored

@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fedgroups.errors import NotFound, ValidationError
+from fedgroups.federation.memo import remembered
 from fedgroups.groups.content import words_of
 from fedgroups.groups.moderators import moderates
 from fedgroups.groups.modlog import ADMIN, Acting, record
@@ -74,7 +75,10 @@ def _scope(group: Group | None) -> QuerySet[KeywordRule]:
 
 
 async def _rules_for(group: Group) -> list[KeywordRule]:
-    return await KeywordRule.filter(Q(group_id=group.pk) | Q(group_id__isnull=True)).order_by("id")
+    return await remembered(
+        ("keyword rules", group.pk),
+        lambda: KeywordRule.filter(Q(group_id=group.pk) | Q(group_id__isnull=True)).order_by("id"),
+    )
 
 
 async def screen_words(group: Group, *texts: str) -> Verdict:

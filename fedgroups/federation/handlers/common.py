@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedgroups.federation.context import Federation
+from fedgroups.federation.memo import remembered
 from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
 
@@ -37,9 +38,14 @@ def embedded_object(activity: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def local_groups(ap_ids: set[str] | frozenset[str]) -> list[Group]:
-    """The groups hosted here among these ids."""
+    """The groups hosted here among these ids (remembered for a batch's posts)."""
     if not ap_ids:
         return []
+    wanted = frozenset(ap_ids)
+    return await remembered(("local groups", wanted), lambda: _local_groups(wanted))
+
+
+async def _local_groups(ap_ids: frozenset[str]) -> list[Group]:
     return await Group.filter(
         actor__ap_id__in=list(ap_ids), actor__kind=ActorKind.GROUP, actor__gone_at=None
     ).select_related("actor")

@@ -8,6 +8,7 @@ honoured only from the moderators of a group carrying the post.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from tortoise.expressions import Q
@@ -54,11 +55,22 @@ async def _groups_for(post_recipients: frozenset[str], in_reply_to: str) -> set[
     return ids
 
 
+def _on_origin(ap_ids: set[str], base_url: str) -> set[str]:
+    """The ids that could name something hosted here (not Public, not others' followers)."""
+    ours = set()
+    for ap_id in ap_ids:
+        with suppress(ValueError):  # not a URL at all: not ours either
+            if same_origin(ap_id, base_url):
+                ours.add(ap_id)
+    return ours
+
+
 async def receive_create_post(received: Received) -> None:
     post = await _authored_post(received)
     activity_recipients = addressed_to(received.activity)
     candidates = await _groups_for(post.recipients | activity_recipients, post.in_reply_to)
-    for group in await local_groups(candidates):
+    ours = _on_origin(candidates, received.federation.settings.base_url)
+    for group in await local_groups(ours):  # only ids of ours: the same few, remembered
         await receive_post(group, received.actor, post, received.activity)
 
 

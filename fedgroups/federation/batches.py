@@ -1,0 +1,131 @@
+"""Inbox items processed in batches: many items per transaction, each under its own savepoint.
+
+One transaction per item cost every post a BEGIN and a COMMIT, its own claim and settle, and on
+PostgreSQL a pool checkout and reset for each of its dozen queries. A batch runs the items of
+one claim in claim order inside one transaction, and settles them in the same transaction.
+
+An item that fails, or that needs the network (`offline.py`: a fetch must not hold the
+transaction open), is rolled back to its savepoint and the items before it are committed.
+Then it is handled on its own: a failure is retried later or given up on as its error says,
+exactly as without batching; an item that needs the network is run again outside any batch,
+where it may fetch. Then the batch goes on after it. So one bad item never loses or blocks the
+others, and a thread's posts are stored in the order they were claimed. A crash loses nothing:
+what was not committed is still leased to the dead worker, and claimed again when the lease
+runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import BaseORMException
+from tortoise.transactions import in_transaction
+
+from fedgroups.federation import queue
+from fedgroups.federation.handlers.common import Ignored
+from fedgroups.federation.memo import remembering
+from fedgroups.federation.offline import NetworkNeeded, offline
+from fedgroups.models import InboxItem, JobState
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50  # items per claim
+BATCH_SECONDS = 0.2  # a transaction takes no new item after this: SQLite's write lock is shared
+REMEMBERING = frozenset({"Create"})  # activities that change nothing `memo.py` remembers
+
+Process = Callable[[InboxItem], Awaitable[None]]
+# Handles the item a batch stopped at: with the error it raised, or None to run it alone.
+Alone = Callable[[InboxItem, Exception | None], Awaitable[None]]
+
+
+async def run_batch(
+    items: Sequence[InboxItem], process: Process, alone: Alone, *, seconds: float = BATCH_SECONDS
+) -> None:
+    """Process `items` in order, as many per transaction as go through; `alone` handles the
+    items a batch stops at."""
+    pending = list(items)
+    memo: dict[Hashable, Any] = {}  # kept across the batch's transactions while only posts run
+    while pending:
+        try:
+            committed, stop = await _run_in_transaction(pending, process, memo, seconds)
+        except (BaseORMException, OSError):  # the batch's own statements or commit failed
+            log.exception("a batch of %d inbox items was rolled back", len(pending))
+            committed, stop = 0, _Stop(None)
+        pending = pending[committed:]
+        if stop is not None and pending:
+            memo.clear()
+            error = stop.error
+            await alone(pending.pop(0), None if isinstance(error, NetworkNeeded) else error)
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """The batch stopped at an item: it raised `error`, or (None) must run alone."""
+
+    error: Exception | None
+
+
+async def _run_in_transaction(
+    items: Sequence[InboxItem], process: Process, memo: dict[Hashable, Any], seconds: float
+) -> tuple[int, _Stop | None]:
+    """Run items in one transaction until time is up or one cannot be run here.
+
+    Returns how many were committed, and why it stopped at the next one, if it did.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    outcomes: list[tuple[InboxItem, str | None]] = []
+    stop = None
+    async with in_transaction():
+        for item in items:
+            if outcomes and loop.time() > deadline:
+                break
+            if item.attempts > queue.MAX_ATTEMPTS:  # the worker gives up on it, alone
+                stop = _Stop(None)
+                break
+            try:
+                outcomes.append((item, await _attempt(item, process, memo)))
+            except Exception as exc:  # rolled back to its savepoint
+                log.debug("inbox item %s leaves its batch: %r", item.pk, exc)
+                stop = _Stop(exc)
+                break
+        await _settle(outcomes)
+    return len(outcomes), stop
+
+
+async def _attempt(item: InboxItem, process: Process, memo: dict[Hashable, Any]) -> str | None:
+    """Run one item under a savepoint, offline; the reason when it was ignored.
+
+    Ignored is an outcome, not a failure: what the handler wrote before saying so is kept,
+    as it is for an item run alone. Posts share the batch's memo; anything else may change
+    what it remembers, so it runs without it and clears it.
+    """
+    shared: dict[Hashable, Any] | None = memo
+    if item.activity_type not in REMEMBERING:
+        memo.clear()
+        shared = None
+    async with in_transaction():
+        with offline(), remembering(shared):
+            try:
+                await process(item)
+            except Ignored as exc:
+                return str(exc)
+    return None
+
+
+async def _settle(outcomes: Sequence[tuple[InboxItem, str | None]]) -> None:
+    """Mark the batch's items done or ignored, unless a processor settled one itself."""
+    done = []
+    for item, reason in outcomes:
+        if item.state != JobState.RUNNING:
+            continue
+        if reason is None:
+            done.append(item)
+        else:
+            await queue.ignore(item, reason)
+    if done:
+        await queue.complete_all(done)

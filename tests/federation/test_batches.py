@@ -1,0 +1,176 @@
+"""Inbox items in batches: one transaction for many, a failing item isolated, order kept."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from fedgroups.federation.batches import run_batch
+from fedgroups.federation.context import Federation, start_federation
+from fedgroups.federation.dispatch import make_inbox_processor
+from fedgroups.federation.offline import NetworkNeeded, check_online
+from fedgroups.federation.signatures import SchemePreferences
+from fedgroups.groups.actors import ensure_instance_actor
+from fedgroups.groups.membership import request_membership
+from fedgroups.models import Actor, InboxItem, JobState, OutboxActivity, Post
+from fedgroups.settings import Settings
+from fedgroups.worker import InboxProcessor, Worker
+from tests.factories import make_group, make_remote_actor
+
+from .delivery_support import inbox_item, local_actor, peer_client
+
+__all__ = ["peer_client"]  # fixture
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def _worker(settings: Settings, client: httpx.AsyncClient, process: InboxProcessor) -> Worker:
+    return Worker(settings, client, SchemePreferences(), process, concurrency=1)
+
+
+async def _effect(sender: Actor, item: InboxItem) -> None:
+    """A row written by processing `item`: unique per item, so it is written at most once."""
+    await OutboxActivity.create(
+        ap_id=f"{item.activity_ap_id}/effect", actor=sender, activity_type="Note", payload={}
+    )
+
+
+async def _effects() -> list[str]:
+    rows = await OutboxActivity.all().order_by("id").values_list("ap_id", flat=True)
+    return [str(ap_id).removesuffix("/effect") for ap_id in rows]
+
+
+async def _states() -> list[str]:
+    return list(await InboxItem.all().order_by("id").values_list("state", flat=True))
+
+
+async def test_a_failing_item_is_isolated_and_the_others_commit(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+    calls: list[str] = []
+
+    async def process(item: InboxItem) -> None:
+        calls.append(item.activity_ap_id)
+        await _effect(sender, item)
+        if item.activity_ap_id.endswith("/2"):
+            raise RuntimeError("the handler tripped")
+
+    items = [await inbox_item(n) for n in range(5)]
+    await _worker(settings, peer_client, process).run_until_idle()
+    ids = [item.activity_ap_id for item in items]
+    assert calls == ids  # each processed once; the failure did not stop the ones after it
+    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+    assert await _effects() == ids[:2] + ids[3:]  # what the failing item wrote is rolled back
+    failed = await InboxItem.get(id=items[2].id)
+    assert failed.attempts == 1 and failed.last_error.startswith("RuntimeError: the handler")
+
+
+async def test_an_item_that_needs_the_network_runs_alone_and_in_its_place(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+    offline_tries: list[str] = []
+
+    async def process(item: InboxItem) -> None:
+        if item.activity_ap_id.endswith("/1"):
+            try:
+                check_online("https://peer.test/users/rosa")  # what every fetch asks first
+            except NetworkNeeded:
+                offline_tries.append(item.activity_ap_id)
+                raise
+        await _effect(sender, item)
+
+    items = [await inbox_item(n) for n in range(4)]
+    await _worker(settings, peer_client, process).run_until_idle()
+    ids = [item.activity_ap_id for item in items]
+    assert offline_tries == [ids[1]]  # refused inside the batch, then run outside it
+    assert await _effects() == ids  # in claim order
+    assert await _states() == [JobState.DONE] * 4
+    assert [item.attempts for item in await InboxItem.all()] == [1] * 4
+
+
+async def test_a_batch_commits_together_and_settles_in_one_statement(db: None) -> None:
+    sender = await local_actor()
+    items = [await inbox_item(n) for n in range(3)]
+    claimed = await InboxItem.filter(id__in=[item.id for item in items]).order_by("id")
+    await InboxItem.all().update(state=JobState.RUNNING, leased_until=datetime.now(UTC))
+    for item in claimed:
+        await item.refresh_from_db()
+
+    async def process(item: InboxItem) -> None:
+        await _effect(sender, item)
+
+    async def alone(item: InboxItem, error: Exception | None) -> None:
+        raise AssertionError(f"{item.activity_ap_id} should have stayed in its batch: {error}")
+
+    await run_batch(claimed, process, alone, seconds=60)
+    finished = {item.finished_at for item in await InboxItem.all()}
+    assert await _states() == [JobState.DONE] * 3
+    assert len(finished) == 1  # one settle for the batch
+
+
+# --- the real dispatcher ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def federation(db: None, settings: Settings) -> AsyncIterator[Federation]:
+    running = start_federation(settings, await ensure_instance_actor(settings))
+    yield running
+    await running.close()
+
+
+def _create(number: int, group_id: str, **note: Any) -> dict[str, Any]:
+    author = "https://peer.test/users/rosa"
+    return {
+        "id": f"https://peer.test/creates/{number}",
+        "type": "Create",
+        "actor": author,
+        "to": [PUBLIC, group_id],
+        "object": {
+            "id": f"https://peer.test/notes/{note.pop('note', number)}",
+            "type": "Note",
+            "attributedTo": author,
+            "content": f"<p>post {number}</p>",
+            "to": [PUBLIC, group_id],
+            **note,
+        },
+    }
+
+
+async def _received(activity: dict[str, Any]) -> InboxItem:
+    return await InboxItem.create(
+        activity_ap_id=activity["id"],
+        activity_type=activity["type"],
+        actor_ap_id=activity["actor"],
+        signer_key_id=f"{activity['actor']}#main-key",
+        body=activity,
+        run_at=datetime.now(UTC),
+    )
+
+
+async def test_a_thread_in_one_batch_is_stored_in_order_and_replays_are_dropped(
+    settings: Settings, federation: Federation
+) -> None:
+    group = await make_group(settings, "recovery")
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(group, rosa, "https://peer.test/follows/1")
+    group_id = group.actor.ap_id
+    # The reply names only the public: it is the group's because its parent is.
+    reply = _create(2, group_id, inReplyTo="https://peer.test/notes/1", to=[PUBLIC])
+    reply["to"] = [PUBLIC]
+    for activity in (_create(1, group_id), reply, _create(3, group_id, note=1)):
+        await _received(activity)
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    posts = await Post.filter(group=group).order_by("id").values_list("ap_id", "thread_root")
+    assert posts == [("https://peer.test/notes/1", ""), ("https://peer.test/notes/2", posts[0][0])]
+    boosts = await OutboxActivity.filter(activity_type="Announce").values_list(
+        "object_ap_id", flat=True
+    )
+    assert sorted(set(boosts)) == ["https://peer.test/notes/1", "https://peer.test/notes/2"]
+    assert len(boosts) == 4  # each post once, in both boost forms (software unknown)
+    assert await _states() == [JobState.DONE] * 3
