@@ -104,7 +104,13 @@ def is_everyones_view(group: Group, viewer: Viewer) -> bool:
     A members-only group's page is never shared (a member's view must never reach anyone
     else), nor is any logged-in or signed-in reader's.
     """
-    return viewer is None and not group.is_private
+    return is_nobody_in_particular(viewer) and not group.is_private
+
+
+def is_nobody_in_particular(viewer: Viewer) -> bool:
+    """An anonymous reader, who may be given a page rendered for every anonymous reader, as
+    long as nothing it was rendered from changed since `is_everyones_view` allowed it."""
+    return viewer is None
 
 
 async def readable_posts(group: Group, viewer: Viewer) -> QuerySet[Post]:

@@ -58,9 +58,9 @@ def group_profile(settings: Settings, group: Group) -> render.GroupProfile:
 
 async def group_actor(request: Request) -> Response:
     settings = _settings(request)
-    group = await find_group(request.path_params["slug"])
     if not wants_activity_json(request):
-        return await group_page(request, group)
+        return await group_page(request, request.path_params["slug"])
+    group = await find_group(request.path_params["slug"])
     # The actor document is always public, members-only or not: peers need its key.
     document = render.render_group_actor(group_profile(settings, group))
     return ActivityJSONResponse(document, headers={"Vary": "Accept"})

@@ -36,31 +36,43 @@ def page_number(request: Request) -> int:
     return int(raw)
 
 
-async def group_page(request: Request, group: Group) -> Response:
+async def group_page(request: Request, slug: str) -> Response:
     """About, rules, moderators, pinned posts and threads (members only when members-only)."""
     page = page_number(request)
-    if _is_everyones(request, group):
-        return await _everyones_group_page(request, group, page)
+    if _may_be_shared(request):
+        shared = await _everyones_group_page(request, slug, page)
+        if shared is not None:
+            return shared
+    group = await find_group(slug)
     context = await _group_context(request, group, page)
     return render_page(request, "groups/group.html", context | await _server_check(request))
 
 
-def _is_everyones(request: Request, group: Group) -> bool:
-    """The page as every anonymous reader sees it (not a visitor's own server check)."""
+def _may_be_shared(request: Request) -> bool:
+    """An anonymous reader, not asking for their own server check."""
     asks_more = any(name != "page" for name in request.query_params)
     anonymous = request.state.account is None
-    return anonymous and not asks_more and visibility.is_everyones_view(group, request.state.viewer)
+    return anonymous and not asks_more and visibility.is_nobody_in_particular(request.state.viewer)
 
 
-async def _everyones_group_page(request: Request, group: Group, page: int) -> Response:
-    """Rendered once per change of what it shows, whichever process made the change."""
-    version = await page_version(group)  # before reading anything the page shows
+async def _everyones_group_page(request: Request, slug: str, page: int) -> Response | None:
+    """Rendered once per change of what it shows, whichever process made the change; None
+    when the group's page is not everyone's (members-only) or there is no such group."""
+    version = await page_version(slug)  # before reading anything the page shows
+    if version is None:
+        return None
     pages: SharedPages = request.app.state.shared_pages
-    html = pages.get((group.pk, page), version)
+    key = (version.group_id, page)
+    html = pages.get(key, version)  # only ever stored for a view that was everyone's
     if html is None:
+        group = await find_group(slug)
+        if group.pk != version.group_id:
+            return None
+        if not visibility.is_everyones_view(group, request.state.viewer):
+            return None
         context = await _group_context(request, group, page)
         html = render_anonymous(request, "groups/group.html", context)
-        pages.put((group.pk, page), version, html)
+        pages.put(key, version, html)
     return html_response(request, html)
 
 

@@ -115,6 +115,11 @@ async def test_what_becomes_hidden_is_gone_from_the_shared_page(
     await _write_elsewhere(settings, renamed)
     await _write_elsewhere(settings, f"UPDATE groups SET is_private = false WHERE id = {group.id}")
     assert "<strong>L.</strong>" in (await client.get("/g/recovery")).text  # names follow
+    await _write_elsewhere(settings, f"UPDATE groups SET name = 'Renamed' WHERE id = {group.id}")
+    assert "<h1>Renamed</h1>" in (await client.get("/g/recovery")).text
+    gone = f"UPDATE actors SET gone_at = created_at WHERE id = {group.actor.id}"
+    await _write_elsewhere(settings, gone)
+    assert (await client.get("/g/recovery")).status_code == 404
 
 
 async def test_a_members_view_never_reaches_anyone_else(
