@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from orjson import loads
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
@@ -15,7 +17,7 @@ class Migration(migrations.Migration):
             name='create_activity',
             field=fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Post',
             name='source_ap_id',
             field=fields.CharField(default='', db_index=True, max_length=512),

@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from fedgroups.models.account import AccountState
 from fedgroups.models.notification import NotificationKind
 from orjson import loads
@@ -64,37 +66,37 @@ class Migration(migrations.Migration):
             options={'table': 'throttle_hits', 'app': 'models', 'indexes': [Index(fields=['bucket', 'key', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One counted attempt (a failed login, a sign-up) under a bucket and a key (IP, account).'},
             bases=['Model'],
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='bio',
             field=fields.TextField(default='', unique=False),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='pronouns',
             field=fields.CharField(default='', max_length=64),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='signup_reason',
             field=fields.TextField(default='', unique=False),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='state',
             field=fields.CharEnumField(default=AccountState.ACTIVE, description='ACTIVE: active\nPENDING: pending\nREJECTED: rejected', enum_type=AccountState, max_length=16),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='time_zone',
             field=fields.CharField(default='UTC', max_length=64),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Group',
             name='join_questions',
             field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Membership',
             name='join_answers',
             field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),

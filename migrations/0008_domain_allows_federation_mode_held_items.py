@@ -2,6 +2,8 @@
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from fedgroups.models.policy import FederationMode
 from fedgroups.models.queue import JobState
 from tortoise import fields
@@ -59,7 +61,7 @@ class Migration(migrations.Migration):
             name='state',
             field=fields.CharEnumField(default=JobState.QUEUED, description='QUEUED: queued\nRUNNING: running\nDONE: done\nIGNORED: ignored\nFAILED: failed\nPAUSED: paused\nHELD: held', enum_type=JobState, max_length=16),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='InboxItem',
             name='domain',
             field=fields.CharField(default='', max_length=255),

@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from fedgroups.models.moderation import KeywordAction, ModerationAction
 from fedgroups.models.report import ReportState
 from orjson import loads
@@ -84,7 +86,7 @@ class Migration(migrations.Migration):
             options={'table': 'reports', 'app': 'models', 'pk_attr': 'id', 'table_description': "One report to one group's moderators and the instance admins."},
             bases=['Model'],
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Group',
             name='review_first_posts',
             field=fields.IntField(default=0),

@@ -7,6 +7,8 @@ table's indexes (see 0007): they are created again after it.
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from fedgroups.models.moderation import ModerationAction
 from fedgroups.models.policy import RegistrationMode
 from tortoise import fields
@@ -36,7 +38,7 @@ class Migration(migrations.Migration):
             name='suspended_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Account',
             name='suspension_reason',
             field=fields.TextField(default='', unique=False),

@@ -7,6 +7,8 @@ table's indexes (see 0007, 0010 and 0011): they are created again after it.
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from fedgroups.models.notification import NotificationKind
 from tortoise import fields
 
@@ -38,12 +40,12 @@ class Migration(migrations.Migration):
             name='kind',
             field=fields.CharEnumField(description='REPLY: reply\nMENTION: mention\nAPPROVED: approved\nREJECTED: rejected\nJOIN_REQUEST: join_request\nREPORT: report\nREPORT_OUTCOME: report_outcome\nPOST_HELD: post_held\nDEFEDERATED: defederated\nREFEDERATED: refederated', enum_type=NotificationKind, max_length=16),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Notification',
             name='detail',
             field=fields.TextField(default='', unique=False),
         ),
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Notification',
             name='domain',
             field=fields.CharField(default='', max_length=255),

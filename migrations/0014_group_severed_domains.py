@@ -2,6 +2,8 @@
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import AddFieldWithDefault
 from orjson import loads
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
@@ -12,7 +14,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AddField(
+        AddFieldWithDefault(
             model_name='Group',
             name='severed_domains',
             field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),

@@ -84,6 +84,9 @@ class Instance:
         self.log.close()
 
 
+PORT_ATTEMPTS = 3
+
+
 def start_instance(
     data_dir: Path,
     database_url: str | None = None,
@@ -92,9 +95,29 @@ def start_instance(
 ) -> Instance:
     """Migrate and serve a fresh instance; returns once it answers HTTP.
 
-    `extra_env` adds variables, such as the test-only FEDGROUPS_TEST_TIMING.
+    `extra_env` adds variables, such as the test-only FEDGROUPS_TEST_TIMING. A port that
+    another process took between `free_port()` and `serve` binding it is traded for another.
     """
-    port = free_port()
+    for attempt in range(PORT_ATTEMPTS):
+        try:
+            return _start_instance_on(free_port(), data_dir, database_url, workers, extra_env)
+        except PortTaken:
+            if attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    """`serve` could not bind the port it was given."""
+
+
+def _start_instance_on(
+    port: int,
+    data_dir: Path,
+    database_url: str | None,
+    workers: int,
+    extra_env: dict[str, str] | None,
+) -> Instance:
     base_url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -138,7 +161,10 @@ def _wait_until_ready(instance: Instance) -> None:
     while time.monotonic() < deadline:
         if instance.process.poll() is not None:
             instance.log.close()
-            raise RuntimeError(f"serve exited early:\n{instance.log_path.read_text()}")
+            output = instance.log_path.read_text()
+            if "address already in use" in output:
+                raise PortTaken(output)
+            raise RuntimeError(f"serve exited early:\n{output}")
         if "fedgroups serving" in instance.log_path.read_text():
             return
         time.sleep(0.05)
