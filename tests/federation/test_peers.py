@@ -126,3 +126,14 @@ async def test_a_batch_of_successes_clears_failures_and_resumes_paused_peers(
     assert health.last_success_at is not None
     assert {r.state for r in await Delivery.filter(domain=domain)} == {JobState.QUEUED}
     assert await PeerDomain.exists(domain="new.test")
+
+
+async def test_a_fresh_success_is_not_written_again(db: None) -> None:
+    now = utcnow()
+    await record_successes(["a.test"], now)
+    await record_successes(["a.test"], now + timedelta(seconds=30))  # no memo: read, skip
+    health = await PeerDomain.get(domain="a.test")
+    assert health.last_success_at == now
+    later = now + SUCCESS_REFRESH + timedelta(seconds=1)
+    await record_successes(["a.test"], later)
+    assert (await PeerDomain.get(domain="a.test")).last_success_at == later
