@@ -20,12 +20,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from fedgroups.federation import queue
+from fedgroups.federation.atomic import under_item_savepoint
 from fedgroups.federation.handlers.common import Ignored
 from fedgroups.federation.memo import remembering
 from fedgroups.federation.offline import NetworkNeeded, offline
@@ -35,9 +36,20 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50  # items per claim
 BATCH_SECONDS = 0.2  # a transaction takes no new item after this: SQLite's write lock is shared
-REMEMBERING = frozenset({"Create"})  # activities that change nothing `memo.py` remembers
+# Posts: they change nothing `memo.py` remembers, and no code on their way catches an error
+# and carries on, so their item's savepoint is the only one they need (`atomic.py`).
+POSTS = frozenset({"Create"})
 
 Process = Callable[[InboxItem], Awaitable[None]]
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A processor that reads ahead what a batch's items will look up (`dispatch.Dispatcher`)."""
+
+    async def prepare(self, items: Sequence[InboxItem]) -> None: ...
+
+
 # Handles the item a batch stopped at: with the error it raised, or None to run it alone.
 Alone = Callable[[InboxItem, Exception | None], Awaitable[None]]
 
@@ -49,6 +61,7 @@ async def run_batch(
     items a batch stops at."""
     pending = list(items)
     memo: dict[Hashable, Any] = {}  # kept across the batch's transactions while only posts run
+    await _prepare(process, pending, memo)
     while pending:
         try:
             committed, stop = await _run_in_transaction(pending, process, memo, seconds)
@@ -60,6 +73,17 @@ async def run_batch(
             memo.clear()
             error = stop.error
             await alone(pending.pop(0), None if isinstance(error, NetworkNeeded) else error)
+
+
+async def _prepare(process: Process, items: Sequence[InboxItem], memo: dict[Hashable, Any]) -> None:
+    if not isinstance(process, Preparing):
+        return
+    try:
+        with remembering(memo):
+            await process.prepare(items)
+    except (BaseORMException, OSError):  # each item will look up what it needs itself
+        log.exception("reading ahead for a batch of %d inbox items failed", len(items))
+        memo.clear()
 
 
 @dataclass(frozen=True)
@@ -104,12 +128,11 @@ async def _attempt(item: InboxItem, process: Process, memo: dict[Hashable, Any])
     as it is for an item run alone. Posts share the batch's memo; anything else may change
     what it remembers, so it runs without it and clears it.
     """
-    shared: dict[Hashable, Any] | None = memo
-    if item.activity_type not in REMEMBERING:
+    is_post = item.activity_type in POSTS
+    if not is_post:
         memo.clear()
-        shared = None
     async with in_transaction():
-        with offline(), remembering(shared):
+        with offline(), remembering(memo if is_post else None), under_item_savepoint(is_post):
             try:
                 await process(item)
             except Ignored as exc:

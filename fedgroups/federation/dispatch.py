@@ -6,7 +6,7 @@ Unknown pairs are marked ignored by the worker. Handlers are idempotent and name
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fedgroups.activitypub.vocabulary import ACTOR_TYPES
@@ -14,7 +14,7 @@ from fedgroups.federation.context import Federation
 from fedgroups.federation.handlers.actors import receive_update_actor
 from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.common import Ignored as Ignored
-from fedgroups.federation.handlers.common import Received, embedded_object
+from fedgroups.federation.handlers.common import Received, embedded_object, recall_senders
 from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
 from fedgroups.federation.handlers.group_notes import (
     receive_create,
@@ -115,18 +115,29 @@ def handler_for(activity: dict[str, Any]) -> Handler | None:
     )
 
 
-def make_inbox_processor(federation: Federation) -> Callable[[InboxItem], Awaitable[None]]:
-    """The worker's inbox processor for one instance."""
+class Dispatcher:
+    """The worker's inbox processor for one instance: one item at a time, and `prepare`, which
+    reads what a batch's items will look up (their senders, and the groups they belong to)
+    in two queries instead of two per sender."""
 
-    async def process_inbox_item(item: InboxItem) -> None:
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+
+    async def __call__(self, item: InboxItem) -> None:
         activity: dict[str, Any] = item.body
         handler = handler_for(activity)
         if handler is None:
             raise Ignored(f"no handler for {activity.get('type')} {_object_type(activity)}")
         ap_id = item.actor_ap_id
-        actor = await remembered(
-            ("actor", ap_id), lambda: federation.remote_actors.get_actor(ap_id)
+        remote_actors = self.federation.remote_actors
+        actor = await remembered(("actor", ap_id), lambda: remote_actors.get_actor(ap_id))
+        await handler(
+            Received(item=item, activity=activity, actor=actor, federation=self.federation)
         )
-        await handler(Received(item=item, activity=activity, actor=actor, federation=federation))
 
-    return process_inbox_item
+    async def prepare(self, items: Sequence[InboxItem]) -> None:
+        await recall_senders({item.actor_ap_id for item in items})
+
+
+def make_inbox_processor(federation: Federation) -> Dispatcher:
+    return Dispatcher(federation)

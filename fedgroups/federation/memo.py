@@ -34,6 +34,18 @@ async def remembered(key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
     return value
 
 
+def is_remembering() -> bool:
+    """Whether this code runs within a batch's memo."""
+    return _memo.get() is not None
+
+
+def remember(key: Hashable, value: Any) -> None:
+    """Keep `value` for `key`, read ahead for a whole batch; nothing outside a batch."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[key] = value
+
+
 @contextmanager
 def remembering(memo: dict[Hashable, Any] | None) -> Iterator[None]:
     """Within this block, `remembered` keeps its results in `memo` (None: remembers nothing)."""

@@ -19,7 +19,7 @@ from fedgroups.activitypub.activities import (
 )
 from fedgroups.activitypub.notes import render_direct_note
 from fedgroups.errors import Conflict, NotFound
-from fedgroups.federation.memo import remembered
+from fedgroups.federation.memo import is_remembering, remember, remembered
 from fedgroups.groups.content import render_plain_paragraphs
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import (
@@ -201,7 +201,27 @@ async def approved_members(group: Group) -> list[Actor]:
 
 
 async def is_member(group: Group, actor: Actor) -> bool:
-    return await remembered(
-        ("member", group.pk, actor.pk),
-        lambda: Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED),
+    if not is_remembering():
+        return await Membership.exists(group=group, actor=actor, state=MembershipState.APPROVED)
+    return group.pk in await remembered(
+        ("groups of", actor.pk), lambda: _groups_of([actor.pk], actor.pk)
     )
+
+
+async def recall_memberships(actor_ids: list[int]) -> None:
+    """Read ahead, for a batch, which groups each of these actors is an approved member of."""
+    if actor_ids:
+        await _groups_of(actor_ids, actor_ids[0])
+
+
+async def _groups_of(actor_ids: list[int], wanted: int) -> frozenset[int]:
+    """The approved groups of each actor, remembered per actor; those of `wanted` returned."""
+    rows = await Membership.filter(
+        actor_id__in=actor_ids, state=MembershipState.APPROVED
+    ).values_list("actor_id", "group_id")
+    groups: dict[int, set[int]] = {actor_id: set() for actor_id in actor_ids}
+    for actor_id, group_id in rows:
+        groups[actor_id].add(group_id)
+    for actor_id, ids in groups.items():
+        remember(("groups of", actor_id), frozenset(ids))
+    return frozenset(groups[wanted])

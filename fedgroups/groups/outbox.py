@@ -6,8 +6,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
+from fedgroups.federation.atomic import atomic
 from fedgroups.federation.delivery import enqueue
 from fedgroups.models import Actor, Group, OutboxActivity
 
@@ -26,7 +25,7 @@ async def publish(
     is_public: bool = True,
 ) -> OutboxActivity:
     """Store `activity` and one delivery per distinct inbox, atomically (transactional outbox)."""
-    async with in_transaction():
+    async with atomic():
         stored = await OutboxActivity.create(
             ap_id=activity["id"],
             actor=actor,

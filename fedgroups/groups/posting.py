@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.parse import ParsedPost
+from fedgroups.federation.atomic import atomic
 from fedgroups.groups.announcing import (
     announce,
     relay_activity,
@@ -184,7 +185,7 @@ async def publish_draft(group: Group, author: Actor, draft: Draft) -> Post:
         # Mastodon cannot boost a followers-only or direct post, and the member meant it for
         # the group alone: the group says it in its own name, to its members only (interop 7).
         return await _republish(group, author, draft, root)
-    async with in_transaction():
+    async with atomic():
         stored = await Post.create(
             ap_id=draft.ap_id,
             group=group,

@@ -30,7 +30,7 @@ from fedgroups.models import (
     ModerationAction,
     Post,
 )
-from fedgroups.models.domain import policy_for
+from fedgroups.models.domain import Policy, policy_for
 
 MAX_PHRASE = 100
 MAX_RULES = 500  # per group, and for the instance
@@ -92,12 +92,16 @@ async def screen_words(group: Group, *texts: str) -> Verdict:
     return PUBLISH
 
 
+async def _policy_of(domain: str) -> Policy:
+    return await remembered(("policy of", domain), lambda: policy_for([domain]))
+
+
 async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:
     """What happens to a post by `author` in `group` saying `texts` (HTML or plain text)."""
     verdict = await screen_words(group, *texts)
     if verdict.outcome != Outcome.PUBLISH:
         return verdict
-    if not author.is_local and (await policy_for([author.domain])).is_limited(author.domain):
+    if not author.is_local and (await _policy_of(author.domain)).is_limited(author.domain):
         reason = f"a post from {author.domain}, a server the admins limited"
         return Verdict(Outcome.HOLD, reason=reason, log_reason="post from a limited server")
     if group.review_first_posts > 0 and not await moderates(group, author):

@@ -14,9 +14,10 @@ from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
 from fedgroups.federation.offline import NetworkNeeded, check_online
 from fedgroups.federation.signatures import SchemePreferences
+from fedgroups.groups import posting
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.groups.membership import request_membership
-from fedgroups.models import Actor, InboxItem, JobState, OutboxActivity, Post
+from fedgroups.models import Actor, Group, InboxItem, JobState, OutboxActivity, Post
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker
 from tests.factories import make_group, make_remote_actor
@@ -174,3 +175,26 @@ async def test_a_thread_in_one_batch_is_stored_in_order_and_replays_are_dropped(
     assert sorted(set(boosts)) == ["https://peer.test/notes/1", "https://peer.test/notes/2"]
     assert len(boosts) == 4  # each post once, in both boost forms (software unknown)
     assert await _states() == [JobState.DONE] * 3
+
+
+async def test_a_post_that_fails_half_way_leaves_nothing_and_the_batch_goes_on(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = await make_group(settings, "recovery")
+    rosa = await make_remote_actor("https://peer.test", "rosa")
+    await request_membership(group, rosa, "https://peer.test/follows/1")
+    announce = posting.announce
+
+    async def announce_or_trip(group: Group, post: Post) -> None:
+        if post.ap_id.endswith("/notes/2"):  # stored, then the boost fails
+            raise RuntimeError("the boost tripped")
+        await announce(group, post)
+
+    monkeypatch.setattr(posting, "announce", announce_or_trip)
+    for number in (1, 2, 3):
+        await _received(_create(number, group.actor.ap_id))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    stored = await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True)
+    assert stored == ["https://peer.test/notes/1", "https://peer.test/notes/3"]
+    assert await _states() == [JobState.DONE, JobState.QUEUED, JobState.DONE]

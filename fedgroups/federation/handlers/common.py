@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedgroups.federation.context import Federation
-from fedgroups.federation.memo import remembered
+from fedgroups.federation.memo import remember, remembered
+from fedgroups.groups.membership import recall_memberships
 from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
 
@@ -35,6 +36,14 @@ def object_id(activity: dict[str, Any]) -> str:
 def embedded_object(activity: dict[str, Any]) -> dict[str, Any] | None:
     target = activity.get("object")
     return target if isinstance(target, dict) else None
+
+
+async def recall_senders(ap_ids: set[str]) -> None:
+    """Read ahead, for a batch, the senders that are already known and their memberships."""
+    actors = await Actor.filter(ap_id__in=sorted(ap_ids))
+    for actor in actors:
+        remember(("actor", actor.ap_id), actor)
+    await recall_memberships([actor.pk for actor in actors])
 
 
 async def local_groups(ap_ids: set[str] | frozenset[str]) -> list[Group]:
