@@ -7,9 +7,11 @@ side door into a members-only group), and the page asks visibility again when sh
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fedgroups.activitypub.parse import same_origin
 from fedgroups.federation.memo import remembered
 from fedgroups.groups import visibility
 from fedgroups.models import (
@@ -41,13 +43,24 @@ async def notify_post(group: Group, post: Post, mentioned_ap_ids: frozenset[str]
         parent = await Post.get_or_none(ap_id=post.in_reply_to, group=group, deleted_at=None)
         if parent is not None:
             await _tell(group, post, parent.author_id, NotificationKind.REPLY, told)  # type: ignore[attr-defined]
-    if mentioned_ap_ids:
+    ours = _on_origin_of(group, mentioned_ap_ids)
+    if ours:
         local = await remembered(
-            ("local actors", mentioned_ap_ids),
-            lambda: Actor.filter(ap_id__in=sorted(mentioned_ap_ids), is_local=True),
+            ("local actors", ours), lambda: Actor.filter(ap_id__in=sorted(ours), is_local=True)
         )
         for actor in local:
             await _tell(group, post, actor.id, NotificationKind.MENTION, told)
+
+
+def _on_origin_of(group: Group, ap_ids: frozenset[str]) -> frozenset[str]:
+    """The ids that could name someone here: those on the group's own origin (not Public,
+    nor a remote author's followers)."""
+    ours = set()
+    for ap_id in ap_ids:
+        with suppress(ValueError):  # not a URL at all: nobody here
+            if same_origin(ap_id, group.actor.ap_id):
+                ours.add(ap_id)
+    return frozenset(ours)
 
 
 async def _tell(

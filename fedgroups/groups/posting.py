@@ -103,10 +103,20 @@ def draft_of(post: ParsedPost, create: dict[str, Any] | None = None) -> Draft:
     )
 
 
+# One read for both places a post can be: the replay check runs for every post received.
+_CARRIED = (
+    "SELECT 1 AS found FROM posts WHERE group_id = {group} AND "
+    "(ap_id = {ap_id} OR source_ap_id = {ap_id}) "
+    "UNION ALL SELECT 1 FROM held_posts WHERE group_id = {group} AND ap_id = {ap_id} LIMIT 1"
+)
+
+
 async def is_carried(group: Group, ap_id: str) -> bool:
     """The group already holds this post: published, republished, or waiting for review."""
-    published = Post.filter(Q(ap_id=ap_id) | Q(source_ap_id=ap_id), group=group)
-    return await published.exists() or await HeldPost.exists(group=group, ap_id=ap_id)
+    connection = Post._meta.db
+    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
+    sql = _CARRIED.format(group=f"{mark}1", ap_id=f"{mark}2")
+    return bool(await connection.execute_query_dict(sql, [group.pk, ap_id]))
 
 
 async def is_locked(group: Group, thread_root: str) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fedgroups.activitypub.parse import parse_post
 from fedgroups.groups.departures import account_deleted
-from fedgroups.groups.membership import is_member, request_membership
+from fedgroups.groups.membership import decide_membership, is_member, request_membership
 from fedgroups.groups.posting import delete_post, receive_post, thread_root_of, update_post
-from fedgroups.models import Actor, Delivery, Group, OutboxActivity, Post
+from fedgroups.groups.screening import add_keyword
+from fedgroups.models import Actor, Delivery, Group, HeldPost, KeywordAction, OutboxActivity, Post
 from fedgroups.settings import Settings
 from tests.factories import make_group
 from tests.groups.test_membership import remote_actor
@@ -126,3 +127,24 @@ async def test_a_deleted_account_leaves_nothing_behind(db: None, settings: Setti
     assert removal is not None
     assert removal.payload["object"]["type"] == "Delete"
     assert removal.payload["object"]["actor"] == group.actor.ap_id
+
+
+async def test_a_replay_is_dropped_whether_the_post_was_republished_or_held(
+    db: None, settings: Settings
+) -> None:
+    rosa = await remote_actor("peer.test")
+    watched = await make_group(settings, "recovery")
+    await request_membership(watched, rosa, "https://peer.test/follows/1")
+    await add_keyword(watched, "secret", KeywordAction.HOLD)
+    held = parse_post(note(5, content="<p>a secret</p>"))
+    assert await receive_post(watched, rosa, held) is None
+    assert await receive_post(watched, rosa, held) is None
+    assert await HeldPost.filter(group=watched).count() == 1
+    private = await make_group(settings, "grief", private=True)
+    await request_membership(private, rosa, "https://peer.test/follows/2")
+    await decide_membership(private, rosa, approve=True)
+    post = parse_post(note(6, to=[PUBLIC, private.actor.ap_id]))
+    republished = await receive_post(private, rosa, post)
+    assert republished is not None and republished.source_ap_id == post.ap_id
+    assert await receive_post(private, rosa, post) is None
+    assert await Post.filter(group=private).count() == 1
