@@ -163,4 +163,4 @@ async def _settle(outcomes: Sequence[tuple[InboxItem, str | None]]) -> None:
         else:
             await queue.ignore(item, reason)
     if done:
-        await queue.complete_all(done)
+        await queue.complete_many(done)

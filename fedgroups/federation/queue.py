@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -218,32 +218,6 @@ async def complete(row: Model, **fields: Any) -> bool:
     return await _settle(
         row, state=JobState.DONE, leased_until=None, finished_at=utcnow(), **fields
     )
-
-
-async def complete_all(rows: Sequence[Model]) -> int:
-    """`complete` for many claimed rows at once; returns how many this worker still held.
-
-    One UPDATE per lease: the rows of one claim share theirs, so a batch settles in one
-    statement. The lease is the fencing token, as in `_settle`.
-    """
-    by_lease: dict[datetime, list[Model]] = {}
-    for row in rows:
-        by_lease.setdefault(row.leased_until, []).append(row)  # type: ignore[attr-defined]
-    finished, held = utcnow(), 0
-    for lease, leased in by_lease.items():
-        model = type(leased[0])
-        changes = {"state": JobState.DONE, "leased_until": None, "finished_at": finished}
-        ids = [row.pk for row in leased]
-        count = await model.filter(id__in=ids, state=JobState.RUNNING, leased_until=lease).update(
-            **changes
-        )
-        if count < len(leased):
-            log.warning("lost the lease on %d of %s %s", len(leased) - count, model.__name__, ids)
-        for row in leased:
-            for name, value in changes.items():
-                setattr(row, name, value)
-        held += count
-    return held
 
 
 async def retry(row: Model, error: str, delay: timedelta, **fields: Any) -> bool:
