@@ -38,6 +38,7 @@ from fedgroups.web import (
     wellknown,
 )
 from fedgroups.web.errors import exception_handlers
+from fedgroups.web.inbox_dispatch import InboxDispatch
 from fedgroups.web.middleware import InstanceContextMiddleware
 from fedgroups.web.sessions import BrowserSessionMiddleware
 from fedgroups.web.shared_pages import SharedPages
@@ -124,7 +125,12 @@ def create_app(settings: Settings) -> Starlette:
             *remote_groups.routes,
             Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
         ],
-        middleware=[Middleware(InstanceContextMiddleware), Middleware(BrowserSessionMiddleware)],
+        middleware=[
+            # Peers' inbox POSTs skip the browser layer below (web/inbox_dispatch.py).
+            Middleware(InboxDispatch, routes=inboxes.routes, handlers=exception_handlers),
+            Middleware(InstanceContextMiddleware),
+            Middleware(BrowserSessionMiddleware),
+        ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
