@@ -8,6 +8,8 @@ NODE_PEERS := conformance/peers/fedify conformance/peers/fedify2
 FEDGROUPS_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
 export FEDGROUPS_TEST_POSTGRES
 
+TEST_PROCESSES ?= 2
+
 LINT_PATHS := $(wildcard fedgroups tests conformance bench)
 
 .PHONY: run test bench bench-smoke lint format migrations peers clean
@@ -32,8 +34,10 @@ run: $(VENV)/.installed-run
 	exec $(BIN)/fedgroups serve
 
 ## test: the whole suite (SQLite, plus PostgreSQL when reachable; independent peers when installed)
+##       TEST_PROCESSES=N runs it in N processes (default 2; 0 runs it in this one), a test file
+##       per process at a time: most of the suite waits on real servers, not on the CPU
 test: $(VENV)/.installed-dev peers
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist loadfile)
 
 ## bench: the benchmark table, SQLite and PostgreSQL, against its targets (docs/benchmarks.md)
 ##        SMOKE=1 (or `make bench-smoke`): a few seconds per figure, no targets enforced
