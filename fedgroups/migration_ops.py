@@ -10,6 +10,7 @@ migrations still compare equal.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.fields.base import Field
@@ -33,3 +34,26 @@ class AddFieldWithDefault(ops.AddField):
             await state_editor.add_field(model, self.name)
         finally:
             field.db_default = unset
+
+
+IndexList = list[tuple[str, tuple[str, ...]]]
+
+
+def restore_sqlite_indexes(indexes: IndexList) -> Callable[[Any, Any], Awaitable[None]]:
+    """A `RunPython` step that creates `indexes` again, as (table, columns), on SQLite only.
+
+    Changing the choices of an enum column rebuilds its table on SQLite, and the rebuild drops
+    the table's indexes; PostgreSQL alters the column in place and keeps them.
+    """
+
+    async def restore(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.DIALECT != "sqlite":
+            return
+        for table, columns in indexes:
+            name = f"idx_{table}_" + "_".join(columns)
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            await schema_editor.client.execute_script(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
+            )
+
+    return restore

@@ -6,6 +6,8 @@ table's indexes (see 0007): they are created again after it.
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from fedgroups.migration_ops import restore_sqlite_indexes
 from fedgroups.models.moderation import ModerationAction
 from fedgroups.models.notification import NotificationKind
 from tortoise.fields.base import OnDelete
@@ -17,17 +19,6 @@ INDEXES = [
     ("notifications", ("created_at",)),
     ("moderation_entries", ("group_id", "created_at")),
 ]
-
-
-async def restore_indexes(apps, schema_editor) -> None:
-    if schema_editor.DIALECT != "sqlite":
-        return
-    for table, columns in INDEXES:
-        name = f"idx_{table}_" + "_".join(columns)
-        quoted = ", ".join(f'"{column}"' for column in columns)
-        await schema_editor.client.execute_script(
-            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
-        )
 
 
 class Migration(migrations.Migration):
@@ -51,5 +42,5 @@ class Migration(migrations.Migration):
             name='report',
             field=fields.ForeignKeyField('models.Report', source_field='report_id', null=True, db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE),
         ),
-        ops.RunPython(restore_indexes, ops.RunPython.noop),
+        ops.RunPython(restore_sqlite_indexes(INDEXES), ops.RunPython.noop),
     ]

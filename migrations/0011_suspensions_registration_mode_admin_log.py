@@ -8,23 +8,12 @@ table's indexes (see 0007): they are created again after it.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-from fedgroups.migration_ops import AddFieldWithDefault
+from fedgroups.migration_ops import AddFieldWithDefault, restore_sqlite_indexes
 from fedgroups.models.moderation import ModerationAction
 from fedgroups.models.policy import RegistrationMode
 from tortoise import fields
 
 INDEXES = [("moderation_entries", ("group_id", "created_at"))]
-
-
-async def restore_indexes(apps, schema_editor) -> None:
-    if schema_editor.DIALECT != "sqlite":
-        return
-    for table, columns in INDEXES:
-        name = f"idx_{table}_" + "_".join(columns)
-        quoted = ", ".join(f'"{column}"' for column in columns)
-        await schema_editor.client.execute_script(
-            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
-        )
 
 
 class Migration(migrations.Migration):
@@ -57,5 +46,5 @@ class Migration(migrations.Migration):
             name='action',
             field=fields.CharEnumField(description='APPROVE_MEMBER: approve_member\nREJECT_MEMBER: reject_member\nAPPOINT_MODERATOR: appoint_moderator\nDISMISS_MODERATOR: dismiss_moderator\nHOLD_POST: hold_post\nAPPROVE_POST: approve_post\nREJECT_POST: reject_post\nREMOVE_POST: remove_post\nLOCK_THREAD: lock_thread\nUNLOCK_THREAD: unlock_thread\nBAN: ban\nUNBAN: unban\nDISMISS_REPORT: dismiss_report\nFORWARD_REPORT: forward_report\nCHANGE_RULES: change_rules\nBLOCK_DOMAIN: block_domain\nUNBLOCK_DOMAIN: unblock_domain\nALLOW_DOMAIN: allow_domain\nDISALLOW_DOMAIN: disallow_domain\nDENY_DOMAIN: deny_domain\nFEDERATION_MODE: federation_mode\nREGISTRATION_MODE: registration_mode\nSUSPEND_ACCOUNT: suspend_account\nUNSUSPEND_ACCOUNT: unsuspend_account', enum_type=ModerationAction, max_length=24),
         ),
-        ops.RunPython(restore_indexes, ops.RunPython.noop),
+        ops.RunPython(restore_sqlite_indexes(INDEXES), ops.RunPython.noop),
     ]

@@ -8,7 +8,7 @@ table's indexes (see 0007, 0010 and 0011): they are created again after it.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-from fedgroups.migration_ops import AddFieldWithDefault
+from fedgroups.migration_ops import AddFieldWithDefault, restore_sqlite_indexes
 from fedgroups.models.notification import NotificationKind
 from tortoise import fields
 
@@ -16,17 +16,6 @@ INDEXES = [
     ("notifications", ("account_id", "read_at")),
     ("notifications", ("created_at",)),
 ]
-
-
-async def restore_indexes(apps, schema_editor) -> None:
-    if schema_editor.DIALECT != "sqlite":
-        return
-    for table, columns in INDEXES:
-        name = f"idx_{table}_" + "_".join(columns)
-        quoted = ", ".join(f'"{column}"' for column in columns)
-        await schema_editor.client.execute_script(
-            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
-        )
 
 
 class Migration(migrations.Migration):
@@ -50,5 +39,5 @@ class Migration(migrations.Migration):
             name='domain',
             field=fields.CharField(default='', max_length=255),
         ),
-        ops.RunPython(restore_indexes, ops.RunPython.noop),
+        ops.RunPython(restore_sqlite_indexes(INDEXES), ops.RunPython.noop),
     ]

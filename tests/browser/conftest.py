@@ -52,6 +52,16 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
+def instance(tmp_path: Path) -> Iterator[Instance]:
+    """One instance on SQLite (the browser tier tests the pages)."""
+    running = start_instance(tmp_path / "one")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
 def two_instances(tmp_path: Path) -> Iterator[tuple[Instance, Instance]]:
     """Two instances that federate over loopback (SQLite: the browser tier tests the pages)."""
     first = start_instance(tmp_path / "one")

@@ -8,6 +8,8 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 PASSWORD = "correct horse battery"
+PHONE = {"width": 360, "height": 780}  # viewports the pages must work at
+DESKTOP = {"width": 1200, "height": 900}
 
 
 def sign_up(page: Page, base_url: str, name: str) -> None:

@@ -4,27 +4,23 @@ an account, whose open session ends at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.pages import PASSWORD, has_no_horizontal_scroll, log_in, shoot, sign_up
-from tests.e2e.instances import Instance, start_instance
+from tests.browser.pages import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    has_no_horizontal_scroll,
+    log_in,
+    shoot,
+    sign_up,
+)
+from tests.e2e.instances import Instance
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1200, "height": 900}
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[Instance]:
-    running = start_instance(tmp_path / "one")
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_an_admin_blocks_a_peer_switches_to_allowlist_and_suspends_an_account(

@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.pages import (
+    DESKTOP,
+    PHONE,
     has_no_horizontal_scroll,
     reload_until,
     shoot,
@@ -19,8 +21,6 @@ from tests.browser.pages import (
 from tests.e2e.instances import Instance
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1200, "height": 900}
 
 
 def test_members_on_two_instances_post_with_a_warning_and_reply(

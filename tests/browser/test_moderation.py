@@ -4,27 +4,22 @@ reads the outcome, and the members' log shows what happened."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.pages import has_no_horizontal_scroll, shoot, sign_up, start_group
-from tests.e2e.instances import Instance, start_instance
+from tests.browser.pages import (
+    DESKTOP,
+    PHONE,
+    has_no_horizontal_scroll,
+    shoot,
+    sign_up,
+    start_group,
+)
+from tests.e2e.instances import Instance
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1200, "height": 900}
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[Instance]:
-    running = start_instance(tmp_path / "one")
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_the_queue_and_a_report_from_start_to_outcome(
