@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
+import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -64,6 +69,7 @@ async def test_migrated_sqlite_has_every_index_the_models_declare(tmp_path: Path
     assert {table: columns for table, columns in missing.items() if columns} == {}
 
 
+_POSTGRES_SERVER = os.environ.get("FEDGROUPS_TEST_POSTGRES", "")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # A value for each declared SQLite column type, enough for a row to exist while later
 # migrations rebuild or extend its table.
@@ -121,3 +127,55 @@ async def test_every_migration_upgrades_a_database_that_holds_data(tmp_path: Pat
         async with TortoiseContext():
             await run_migrations(config=config, target=f"models.{name}")
         _fill_empty_tables(path)
+
+
+_PG_SAMPLES = {
+    "integer": 1, "bigint": 1, "smallint": 1, "boolean": True, "double precision": 1.0,
+    "numeric": 1, "timestamp with time zone": datetime(2026, 1, 1, tzinfo=UTC),
+    "timestamp without time zone": datetime(2026, 1, 1), "date": date(2026, 1, 1),
+}  # fmt: skip
+
+
+async def _fill_empty_postgres_tables(url: str) -> None:
+    """`_fill_empty_tables` for PostgreSQL; foreign keys are not checked while filling."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SET session_replication_role = replica")
+        columns = await connection.fetch(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name NOT LIKE 'tortoise_%' "
+            "AND is_nullable = 'NO' AND column_default IS NULL ORDER BY table_name"
+        )
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename NOT LIKE 'tortoise_%'"
+        )
+        for (table,) in tables:
+            if await connection.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):
+                continue
+            needed = [row for row in columns if row["table_name"] == table]
+            names = ", ".join(f'"{row["column_name"]}"' for row in needed)
+            marks = ", ".join(f"${number}" for number in range(1, len(needed) + 1))
+            values = [_PG_SAMPLES.get(row["data_type"], "1") for row in needed]
+            sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})' if needed else (
+                f'INSERT INTO "{table}" DEFAULT VALUES'
+            )  # fmt: skip
+            await connection.execute(sql, *values)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.skipif(not _POSTGRES_SERVER, reason="needs FEDGROUPS_TEST_POSTGRES")
+async def test_every_migration_upgrades_a_postgres_database_that_holds_data() -> None:
+    name = f"fedgroups_upgrade_{uuid.uuid4().hex[:10]}"
+    server = await asyncpg.connect(_POSTGRES_SERVER)
+    await server.execute(f'CREATE DATABASE "{name}"')
+    url = _POSTGRES_SERVER.rstrip("/").rpartition("/")[0] + f"/{name}"
+    try:
+        for migration in _migration_names():
+            async with TortoiseContext():
+                await run_migrations(config=tortoise_config(url), target=f"models.{migration}")
+            await _fill_empty_postgres_tables(url)
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
