@@ -186,11 +186,15 @@ async def _health(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def _mode(settings: Settings, args: argparse.Namespace) -> str:
-    from fedgroups.groups.federation_mode import federation_mode, parse_mode, set_federation_mode
+    from fedgroups.groups.federation_mode import (
+        federation_mode,
+        parse_federation_mode,
+        set_federation_mode,
+    )
 
     if args.mode is None:
         return f"federation mode: {(await federation_mode()).value}"
-    mode = parse_mode(args.mode)
+    mode = parse_federation_mode(args.mode)
     previous = await set_federation_mode(mode)
     if previous == mode:
         return f"federation mode is already {mode.value}"

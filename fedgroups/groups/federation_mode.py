@@ -13,7 +13,6 @@ from datetime import datetime
 
 from tortoise.functions import Count, Max, Min
 
-from fedgroups.errors import ValidationError
 from fedgroups.groups.admin_log import record_admin_action
 from fedgroups.groups.defederation import applying
 from fedgroups.models import (
@@ -22,41 +21,32 @@ from fedgroups.models import (
     DomainBlock,
     FederationMode,
     InboxItem,
-    InstancePolicy,
     JobState,
     ModerationAction,
     PeerDomain,
 )
+from fedgroups.models.policy import instance_policy, parse_mode, save_instance_policy
 
 KNOWN_BEFORE = "already known when cautious mode was switched on"
 SAMPLE_ACTORS = 3
 
 
 async def federation_mode() -> FederationMode:
-    row = await InstancePolicy.filter().order_by("id").first()
+    row = await instance_policy()
     return row.federation_mode if row is not None else FederationMode.OPEN
 
 
-def parse_mode(value: str) -> FederationMode:
-    try:
-        return FederationMode(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(mode.value for mode in FederationMode)
-        raise ValidationError(f"the federation mode is one of {choices}") from None
+def parse_federation_mode(value: str) -> FederationMode:
+    return parse_mode(FederationMode, value, "federation mode")
 
 
 async def set_federation_mode(mode: FederationMode, *, by: Actor | None = None) -> FederationMode:
     """Switch modes; members cut off by the switch are told, held activities settled."""
     async with applying():
-        row = await InstancePolicy.filter().order_by("id").first()
-        previous = row.federation_mode if row is not None else FederationMode.OPEN
+        previous = await federation_mode()
         if mode == FederationMode.CAUTIOUS and previous != FederationMode.CAUTIOUS:
             await _allow_known_domains()
-        if row is None:
-            await InstancePolicy.create(federation_mode=mode)
-        else:
-            row.federation_mode = mode
-            await row.save(update_fields=["federation_mode", "updated_at"])
+        await save_instance_policy(federation_mode=mode)
         if mode != previous:
             await record_admin_action(ModerationAction.FEDERATION_MODE, by, target=mode.value)
     return previous

@@ -7,9 +7,12 @@ command line or the admin pages and every process sharing the database follows a
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from tortoise import fields
 from tortoise.models import Model
+
+from fedgroups.errors import ValidationError
 
 
 class FederationMode(StrEnum):
@@ -37,3 +40,30 @@ class InstancePolicy(Model):
 
     class Meta:
         table = "instance_policy"
+
+
+Mode = TypeVar("Mode", FederationMode, RegistrationMode)
+
+
+def parse_mode(kind: type[Mode], value: str, what: str) -> Mode:
+    """An admin's typed choice of `kind`, or a ValidationError naming the choices."""
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in kind)
+        raise ValidationError(f"the {what} is one of {choices}") from None
+
+
+async def instance_policy() -> InstancePolicy | None:
+    """The single policy row, or None while no admin has changed anything."""
+    return await InstancePolicy.filter().order_by("id").first()
+
+
+async def save_instance_policy(**changes: Any) -> None:
+    """Write `changes` to the single policy row, making it on the first change."""
+    row = await instance_policy()
+    if row is None:
+        await InstancePolicy.create(**changes)
+        return
+    row.update_from_dict(changes)
+    await row.save(update_fields=[*changes, "updated_at"])

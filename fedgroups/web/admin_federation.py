@@ -24,7 +24,7 @@ from fedgroups.groups.domains import (
 )
 from fedgroups.groups.federation_mode import (
     federation_mode,
-    parse_mode,
+    parse_federation_mode,
     pending_domains,
     set_federation_mode,
 )
@@ -101,7 +101,7 @@ async def _disallow(form: FormData, admin: Actor) -> object:
 
 
 async def _mode(form: FormData, admin: Actor) -> object:
-    return await set_federation_mode(parse_mode(field(form, "mode", 20)), by=admin)
+    return await set_federation_mode(parse_federation_mode(field(form, "mode", 20)), by=admin)
 
 
 CHANGES: dict[str, Change] = {
