@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import _POSTGRES_SERVER, BACKENDS, _server_url_with_db
+from tests.e2e.circles import Circle, start_circle
 from tests.e2e.instances import Instance, start_instance
 
 
@@ -31,6 +32,13 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Instanc
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+async def circle(instance: Instance) -> AsyncIterator[Circle]:
+    """A group followed by Mastodon-like, Lemmy-like and unknown peers (`tests.e2e.circles`)."""
+    async with start_circle(instance) as started:
+        yield started
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

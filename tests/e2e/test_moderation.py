@@ -7,30 +7,14 @@ acts through the `fedgroups` command, exactly as the README tells them to.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-
 import pytest
 
-from tests.e2e.instances import Instance, wait_for
-from tests.e2e.test_group_edits import Circle, join, post, wrapped
+from tests.e2e.circles import Circle, post, wrapped
+from tests.e2e.instances import wait_for
 from tests.e2e.test_group_flow import note, received_of, send
-from tests.peer import RemotePeer, serve_peer
+from tests.peer import RemotePeer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def circle(instance: Instance) -> AsyncIterator[Circle]:
-    instance.cli("group", "create", "recovery", "--name", "Recovery Circle")
-    group_id = f"{instance.base_url}/g/recovery"
-    async with AsyncExitStack() as stack:
-        mastodon = await stack.enter_async_context(serve_peer(software="mastodon", name="mo"))
-        lemmy = await stack.enter_async_context(serve_peer(software="lemmy", name="lee"))
-        author = await stack.enter_async_context(serve_peer(name="rosa"))
-        for peer in (mastodon, lemmy, author):
-            await join(instance, peer, group_id)
-        yield Circle(instance, group_id, mastodon, lemmy, author)
 
 
 def handle(peer: RemotePeer) -> str:
