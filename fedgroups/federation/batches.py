@@ -32,6 +32,7 @@ from fedgroups.federation.handlers.common import Ignored
 from fedgroups.federation.memo import remembering
 from fedgroups.federation.offline import NetworkNeeded, offline
 from fedgroups.models import InboxItem, JobState
+from fedgroups.models.write_behind import FlushFirst, WriteBehind, writing_behind
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +101,15 @@ async def _run_in_transaction(
 ) -> tuple[int, _Stop | None]:
     """Run items in one transaction until time is up or one cannot be run here.
 
+    Posts leave their rows in the batch's `WriteBehind`, written together before the items
+    are settled, and earlier whenever the next item could read them.
     Returns how many were committed, and why it stopped at the next one, if it did.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     outcomes: list[tuple[InboxItem, str | None]] = []
     stop = None
+    waiting = WriteBehind()
     async with in_transaction() as connection:
         for item in items:
             if outcomes and loop.time() > deadline:
@@ -113,24 +117,68 @@ async def _run_in_transaction(
             if item.attempts > queue.MAX_ATTEMPTS:  # the worker gives up on it, alone
                 stop = _Stop(None)
                 break
+            if waiting and _may_read(item, waiting):
+                await _write(waiting, memo)
             try:
-                outcomes.append((item, await _attempt(connection, item, process, memo)))
+                outcome = await _attempt_in_order(connection, item, process, memo, waiting)
             except Exception as exc:  # rolled back to its savepoint
                 log.debug("inbox item %s leaves its batch: %r", item.pk, exc)
                 stop = _Stop(exc)
                 break
+            outcomes.append((item, outcome))
+        await _write(waiting, memo)
         await _settle(outcomes)
     return len(outcomes), stop
 
 
+async def _write(waiting: WriteBehind, memo: dict[Hashable, Any]) -> None:
+    """Write the posts' waiting rows; what runs after them (notifications) shares the memo."""
+    with remembering(memo):
+        await waiting.flush()
+
+
+def _may_read(item: InboxItem, waiting: WriteBehind) -> bool:
+    """Whether this item could read rows still waiting: anything but a post may read
+    anything, a post reads the post it replies to and its own earlier copies."""
+    if item.activity_type not in POSTS:
+        return True
+    embedded = item.body.get("object")
+    if not isinstance(embedded, dict):
+        return False  # given by id: it needs a fetch, so it runs alone, after a commit
+    named = [embedded.get("id"), embedded.get("inReplyTo")]
+    ids = [str(ap_id.get("id")) if isinstance(ap_id, dict) else ap_id for ap_id in named]
+    return waiting.concerns(ap_id for ap_id in ids if isinstance(ap_id, str))
+
+
+async def _attempt_in_order(
+    connection: BaseDBAsyncClient,
+    item: InboxItem,
+    process: Process,
+    memo: dict[Hashable, Any],
+    waiting: WriteBehind,
+) -> str | None:
+    """`_attempt`; an item that must write at once (FlushFirst) runs again once the rows
+    waiting before it are written, so rows keep the order of their items."""
+    try:
+        return await _attempt(connection, item, process, memo, waiting)
+    except FlushFirst:
+        await _write(waiting, memo)
+        return await _attempt(connection, item, process, memo, waiting)
+
+
 async def _attempt(
-    connection: BaseDBAsyncClient, item: InboxItem, process: Process, memo: dict[Hashable, Any]
+    connection: BaseDBAsyncClient,
+    item: InboxItem,
+    process: Process,
+    memo: dict[Hashable, Any],
+    waiting: WriteBehind,
 ) -> str | None:
     """Run one item under a savepoint, offline; the reason when it was ignored.
 
     Ignored is an outcome, not a failure: what the handler wrote before saying so is kept,
-    as it is for an item run alone. Posts share the batch's memo; anything else may change
-    what it remembers, so it runs without it and clears it.
+    as it is for an item run alone. Posts share the batch's memo and leave their rows in
+    `waiting`; anything else may change what the memo holds, so it runs without it and
+    clears it, and writes its rows itself.
 
     The savepoint is never released: the next item's nests inside it, and the commit keeps
     them all. Releasing would cost a statement per item; rolling back to the newest savepoint
@@ -141,13 +189,20 @@ async def _attempt(
     if not is_post:
         memo.clear()
     await connection.execute_query(f"SAVEPOINT {_SAVEPOINT}")
+    waiting.begin_item()
     try:
-        with offline(), remembering(memo if is_post else None), under_item_savepoint(is_post):
+        with (
+            offline(),
+            remembering(memo if is_post else None),
+            under_item_savepoint(is_post),
+            writing_behind(waiting if is_post else None),
+        ):
             await process(item)
     except Ignored as exc:
         return str(exc)
     except Exception:
         await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        waiting.drop_item()
         raise
     return None
 

@@ -35,6 +35,7 @@ from fedgroups.models import (
     OutboxActivity,
 )
 from fedgroups.models.domain import policy_for
+from fedgroups.models.write_behind import deferring, insert_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ async def enqueue(
         ("policy", peers_of), lambda: policy_for(peers_of, health_of=peers_of)
     )
     fresh = [url for url in inboxes if not policy.refuses(domains[url])]
-    if not new and fresh:
+    if not new and fresh and activity.pk is not None:
         queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=fresh)
         existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
         fresh = [url for url in fresh if url not in existing]
@@ -105,18 +106,17 @@ async def enqueue(
         return 0
     paused = policy.unavailable
     moment = now or queue.utcnow()
-    rows = [
-        Delivery(
-            activity=activity,
-            inbox_url=url,
-            domain=domains[url],
-            run_at=moment,
-            state=JobState.PAUSED if domains[url] in paused else JobState.QUEUED,
-        )
-        for url in fresh
-    ]
-    await Delivery.bulk_create(rows, ignore_conflicts=True)
+    rows = [(url, domains[url], _state(domains[url] in paused), moment) for url in fresh]
+    buffer = deferring()
+    if buffer is not None and buffer.holds(activity):  # written with the batch's other rows
+        buffer.add_deliveries(activity, rows)
+    else:
+        await insert_deliveries([(activity.pk, *row) for row in rows])
     return len(rows)
+
+
+def _state(paused: bool) -> str:
+    return (JobState.PAUSED if paused else JobState.QUEUED).value
 
 
 # --- classification ------------------------------------------------------------------------

@@ -94,6 +94,7 @@ async def _publish_announce(
         group=group,
         object_ap_id=post.ap_id,
         is_public=_is_public(group, post),
+        post=post,
     )
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from fedgroups.federation.atomic import atomic
 from fedgroups.federation.delivery import enqueue
-from fedgroups.models import Actor, Group, OutboxActivity
+from fedgroups.models import Actor, Group, OutboxActivity, Post
+from fedgroups.models.write_behind import deferring
 
 
 def new_activity_id(actor: Actor) -> str:
@@ -23,8 +24,28 @@ async def publish(
     group: Group | None = None,
     object_ap_id: str = "",
     is_public: bool = True,
+    post: Post | None = None,
 ) -> OutboxActivity:
-    """Store `activity` and one delivery per distinct inbox, atomically (transactional outbox)."""
+    """Store `activity` and one delivery per distinct inbox, atomically (transactional outbox).
+
+    In an inbox batch of posts the rows wait for the batch's end (`models/write_behind.py`):
+    the activity returned has its id only then. `post`: the stored post this announces, whose
+    activity is dropped with it should the post turn out to be a copy the group already holds.
+    """
+    buffer = deferring()
+    if buffer is not None:
+        waiting = OutboxActivity(
+            ap_id=activity["id"],
+            actor=actor,
+            group=group,
+            activity_type=activity["type"],
+            object_ap_id=object_ap_id,
+            is_public=is_public,
+            payload=activity,
+        )
+        buffer.add_activity(waiting, post)
+        await enqueue(waiting, list(recipients), new=True)
+        return waiting
     async with atomic():
         stored = await OutboxActivity.create(
             ap_id=activity["id"],

@@ -50,7 +50,10 @@ async def group_reply_target(group: Group, in_reply_to: str) -> str:
     """A reply to a member's original post hangs off the group's Note of it."""
     if not in_reply_to:
         return ""
-    republished = await Post.get_or_none(group=group, source_ap_id=in_reply_to)
+    # By the id index, then the group: with the group in the WHERE clause SQLite walks the
+    # group's index instead, every post the group ever carried.
+    copies = await Post.filter(source_ap_id=in_reply_to).order_by("id")
+    republished = next((copy for copy in copies if copy.group_id == group.pk), None)  # type: ignore[attr-defined]
     return republished.ap_id if republished is not None else in_reply_to
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 if TYPE_CHECKING:
@@ -61,3 +62,15 @@ class Post(Model):
             ("group_id", "is_pinned", "published_at"),
             ("group_id", "thread_root"),
         )
+
+
+async def live_copy(group_id: int, ap_id: str) -> Post | None:
+    """The group's live copy of a post, by its id or (republished) its original's id.
+
+    Found through the id indexes and then picked by group: with the group in the WHERE
+    clause, SQLite walks the group's index instead, every post the group ever carried.
+    """
+    copies = await Post.filter(Q(ap_id=ap_id) | Q(source_ap_id=ap_id), deleted_at=None).order_by(
+        "id"
+    )
+    return next((copy for copy in copies if copy.group_id == group_id), None)  # type: ignore[attr-defined]

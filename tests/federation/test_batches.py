@@ -17,7 +17,16 @@ from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.groups import posting
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.groups.membership import request_membership
-from fedgroups.models import Actor, Group, InboxItem, JobState, OutboxActivity, Post
+from fedgroups.models import (
+    Actor,
+    Delivery,
+    Group,
+    InboxItem,
+    JobState,
+    OutboxActivity,
+    Post,
+    write_behind,
+)
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker
 from tests.factories import make_group, make_remote_actor
@@ -198,3 +207,111 @@ async def test_a_post_that_fails_half_way_leaves_nothing_and_the_batch_goes_on(
     stored = await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True)
     assert stored == ["https://peer.test/notes/1", "https://peer.test/notes/3"]
     assert await _states() == [JobState.DONE, JobState.QUEUED, JobState.DONE]
+
+
+# --- a batch's rows written together (models/write_behind.py) ---------------------------------
+
+
+async def _members_elsewhere(group: Group, *names: str) -> list[Actor]:
+    members = []
+    for number, name in enumerate(names):
+        member = await make_remote_actor(f"https://peer{number}.test", name)
+        await request_membership(group, member, f"https://peer{number}.test/follows/{name}")
+        members.append(member)
+    return members
+
+
+def _by(author: Actor, number: int, group_id: str, **note: Any) -> dict[str, Any]:
+    activity = _create(number, group_id, **note)
+    activity["actor"] = activity["object"]["attributedTo"] = author.ap_id
+    activity["id"] = f"{author.ap_id}/creates/{number}"
+    activity["object"]["id"] = f"{author.ap_id}/notes/{note.get('note', number)}"
+    return activity
+
+
+async def test_a_batch_of_posts_is_written_with_one_insert_per_table(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = await make_group(settings, "recovery")
+    rosa, _, _ = await _members_elsewhere(group, "rosa", "ines", "tom")
+    inserts: list[tuple[str, int]] = []
+    insert = write_behind._insert
+
+    async def counted(table: str, columns: Any, rows: Any, **options: Any) -> Any:
+        inserts.append((table, len(rows)))
+        return await insert(table, columns, rows, **options)
+
+    monkeypatch.setattr(write_behind, "_insert", counted)
+    for number in range(1, 6):
+        await _received(_by(rosa, number, group.actor.ap_id))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    # Five posts, each boosted in both forms (software unknown) to three shared inboxes.
+    assert inserts == [("posts", 5), ("outbox_activities", 10), ("deliveries", 30)]
+    assert await _states() == [JobState.DONE] * 5
+    notes = [f"{rosa.ap_id}/notes/{number}" for number in range(1, 6)]
+    assert await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True) == notes
+    # Every inbox gets the boosts in the order the posts came (deliveries go out by id).
+    for inbox in ("https://peer0.test/inbox", "https://peer2.test/inbox"):
+        boosted = (
+            await Delivery.filter(inbox_url=inbox, activity__activity_type="Announce")
+            .order_by("id")
+            .values_list("activity__object_ap_id", flat=True)
+        )
+        assert boosted == [note for note in notes for _ in range(2)]
+
+
+async def test_a_copy_stored_meanwhile_elsewhere_is_not_announced_twice(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = await make_group(settings, "recovery")
+    (rosa,) = await _members_elsewhere(group, "rosa")
+    insert_posts = write_behind._insert_posts
+
+    async def raced(posts: Any) -> Any:
+        # Another worker process stored the second post after this batch looked for it.
+        await Post.create(
+            ap_id=f"{rosa.ap_id}/notes/2",
+            group=group,
+            author=rosa,
+            publisher=rosa,
+            published_at=datetime.now(UTC),
+        )
+        return await insert_posts(posts)
+
+    monkeypatch.setattr(write_behind, "_insert_posts", raced)
+    for number in (1, 2, 3):
+        await _received(_by(rosa, number, group.actor.ap_id))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    boosted = await OutboxActivity.filter(activity_type="Announce").values_list(
+        "object_ap_id", flat=True
+    )
+    assert sorted(set(boosted)) == [f"{rosa.ap_id}/notes/1", f"{rosa.ap_id}/notes/3"]
+    assert await Post.filter(group=group).count() == 3  # the other process's copy stands alone
+    assert await _states() == [JobState.DONE] * 3
+
+
+async def test_a_post_that_writes_at_once_waits_for_the_rows_before_it(
+    settings: Settings, federation: Federation
+) -> None:
+    group = await make_group(settings, "recovery")
+    (rosa,) = await _members_elsewhere(group, "rosa")
+    group_id = group.actor.ap_id
+    # The second is followers-only: the group republishes it in its own name, straight away.
+    private = _by(rosa, 2, group_id, to=[group_id])
+    private["to"] = [group_id]
+    for activity in (_by(rosa, 1, group_id), private, _by(rosa, 3, group_id)):
+        await _received(activity)
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    written = (
+        await OutboxActivity.exclude(activity_type="Accept")
+        .order_by("id")
+        .values_list("activity_type", "object_ap_id")
+    )
+    kinds = [kind for kind, _ in written]
+    assert kinds == ["Announce", "Announce", "Create", "Announce", "Announce"]
+    sources = await Post.filter(group=group).order_by("id").values_list("source_ap_id", flat=True)
+    assert sources == ["", f"{rosa.ap_id}/notes/2", ""]
+    assert await _states() == [JobState.DONE] * 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fedgroups.activitypub.parse import parse_post
+from fedgroups.groups import posting
 from fedgroups.groups.departures import account_deleted
 from fedgroups.groups.membership import decide_membership, is_member, request_membership
 from fedgroups.groups.posting import delete_post, receive_post, thread_root_of, update_post
@@ -148,3 +151,18 @@ async def test_a_replay_is_dropped_whether_the_post_was_republished_or_held(
     assert republished is not None and republished.source_ap_id == post.ap_id
     assert await receive_post(private, rosa, post) is None
     assert await Post.filter(group=private).count() == 1
+
+
+async def test_the_replay_check_finds_a_post_by_its_id_not_by_walking_the_group(
+    db: None, settings: Settings
+) -> None:
+    """Every received post asks whether the group carries it already: on the group's own
+    index that read every post the group ever carried (0.4 ms a post at 1,000 posts)."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    sql = posting._CARRIED.format(group="?1", ap_id="?2")
+    plan = await Post._meta.db.execute_query_dict(f"EXPLAIN QUERY PLAN {sql}", [1, "x"])
+    details = " | ".join(str(row["detail"]) for row in plan)
+    assert "idx_posts_ap_id (ap_id=?)" in details
+    assert "idx_posts_source_ap_id (source_ap_id=?)" in details
+    assert "(group_id=?)" not in details.split("held_posts")[0]

@@ -1,0 +1,269 @@
+"""A batch's posts, their Announces and their deliveries, written together at the batch's end.
+
+Storing a member's post was three statements of its own (the post, the Announce in the outbox,
+a row per inbox), each a round trip to the database and, on SQLite, a hand-off to its thread.
+Within an inbox batch (`federation/batches.py`) they are kept here instead and written with one
+multi-row INSERT per table for the whole batch, in the order the posts were taken, inside the
+batch's transaction: they commit together with the items that produced them, or not at all.
+
+What the batch reads must never miss what is waiting here, so the batch writes first whenever
+an item could read it: before any item that is not a post, before a post that replies to or
+repeats a waiting one (`concerns`), and before it settles. A post that needs a path writing
+straight away raises `FlushFirst` while anything waits, so rows keep the order of their items.
+Outside a batch nothing is deferred: `deferring()` is None and callers write as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from fedgroups.models.delivery import Delivery
+from fedgroups.models.outbox_activity import OutboxActivity
+from fedgroups.models.post import Post
+
+# Bound parameters per statement: PostgreSQL allows 32,767, SQLite (3.32 and later) 32,766.
+MAX_PARAMETERS = 30_000
+DELIVERY_COLUMNS = (
+    "activity_id", "inbox_url", "domain", "state", "run_at", "created_at", "attempts",
+    "last_error",
+)  # fmt: skip
+
+AfterWrite = Callable[[], Awaitable[None]]
+
+
+class FlushFirst(Exception):
+    """This item writes straight away: write what waits first, then run the item again."""
+
+
+@dataclass
+class _Announcement:
+    """An activity to store, the post it depends on (if any), and its deliveries."""
+
+    activity: OutboxActivity
+    post: Post | None
+    deliveries: list[tuple[str, str, str, datetime]]  # inbox, domain, state, run_at
+
+
+@dataclass
+class _Mark:
+    posts: int
+    announcements: int
+    after: int
+
+
+@dataclass
+class WriteBehind:
+    """Rows waiting to be written, in the order their items were processed."""
+
+    posts: list[Post] = field(default_factory=list)
+    announcements: list[_Announcement] = field(default_factory=list)
+    after: list[AfterWrite] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set)
+    _mark: _Mark | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.posts or self.announcements or self.after)
+
+    # --- what an item adds ------------------------------------------------------------------
+
+    def add_post(self, post: Post) -> None:
+        """`post` (unsaved) is inserted at the flush; it gets its id then."""
+        self.posts.append(post)
+        self._ids.add(post.ap_id)
+        if post.source_ap_id:
+            self._ids.add(post.source_ap_id)
+
+    def add_activity(self, activity: OutboxActivity, post: Post | None) -> _Announcement:
+        """`activity` (unsaved); dropped with its deliveries if `post` turns out a duplicate."""
+        announcement = _Announcement(activity, post, [])
+        self.announcements.append(announcement)
+        return announcement
+
+    def add_deliveries(
+        self, activity: OutboxActivity, rows: Iterable[tuple[str, str, str, datetime]]
+    ) -> None:
+        for announcement in reversed(self.announcements):
+            if announcement.activity is activity:
+                announcement.deliveries.extend(rows)
+                return
+        raise ValueError("deliveries for an activity that is not waiting to be written")
+
+    def add_after(self, work: AfterWrite) -> None:
+        """`work` runs right after the flush, once the rows have their ids (notifications)."""
+        self.after.append(work)
+
+    def holds(self, activity: OutboxActivity) -> bool:
+        return any(waiting.activity is activity for waiting in self.announcements)
+
+    # --- what the batch asks ------------------------------------------------------------------
+
+    def concerns(self, ap_ids: Iterable[str]) -> bool:
+        """Whether any of these ids is a waiting post's (a reply to it, or a repeat of it)."""
+        return any(ap_id in self._ids for ap_id in ap_ids)
+
+    def waiting_posts_by(self, group_id: int, author_id: int) -> int:
+        return len(
+            [
+                post
+                for post in self.posts
+                if post.group_id == group_id and post.author_id == author_id  # type: ignore[attr-defined]
+            ]
+        )
+
+    def begin_item(self) -> None:
+        self._mark = _Mark(len(self.posts), len(self.announcements), len(self.after))
+
+    def drop_item(self) -> None:
+        """The item failed: forget what it added (its own savepoint undid the rest)."""
+        if self._mark is None:
+            return
+        del self.posts[self._mark.posts :]
+        del self.announcements[self._mark.announcements :]
+        del self.after[self._mark.after :]
+        self._ids = {post.ap_id for post in self.posts} | {
+            post.source_ap_id for post in self.posts if post.source_ap_id
+        }
+        self._mark = None
+
+    async def flush(self) -> None:
+        """Write everything waiting, in order, on the current transaction's connection."""
+        posts, announcements, after = self.posts, self.announcements, self.after
+        self.posts, self.announcements, self.after, self._ids = [], [], [], set()
+        self._mark = None
+        duplicates = await _insert_posts(posts)
+        kept = [waiting for waiting in announcements if id(waiting.post) not in duplicates]
+        await _insert_activities([waiting.activity for waiting in kept])
+        await insert_deliveries(
+            [(waiting.activity.pk, *row) for waiting in kept for row in waiting.deliveries]
+        )
+        for work in after:
+            await work()
+
+
+_active: ContextVar[WriteBehind | None] = ContextVar("fedgroups_write_behind", default=None)
+
+
+def deferring() -> WriteBehind | None:
+    """The batch's buffer when rows may wait in it; None where everything is written at once."""
+    return _active.get()
+
+
+@contextmanager
+def writing_behind(buffer: WriteBehind | None) -> Iterator[None]:
+    token = _active.set(buffer)
+    try:
+        yield
+    finally:
+        _active.reset(token)
+
+
+# --- the statements ---------------------------------------------------------------------------
+
+
+def _connection() -> BaseDBAsyncClient:
+    return Post._meta.db
+
+
+async def _insert(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    tail: str = "",
+) -> list[dict[str, Any]]:
+    """Multi-row INSERTs of `rows`, as few as the parameter limit allows; RETURNING rows."""
+    if not rows:
+        return []
+    connection = _connection()
+    postgres = connection.capabilities.dialect == "postgres"
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    returned: list[dict[str, Any]] = []
+    # Table and column names come from the models, never from input; values are bound.
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        if postgres:
+            width, number = len(columns), iter(range(1, len(chunk) * len(columns) + 1))
+            groups = [f"({', '.join(f'${next(number)}' for _ in range(width))})" for _ in chunk]
+        else:
+            one = f"({', '.join('?' * len(columns))})"
+            groups = [one] * len(chunk)
+        sql = head + ", ".join(groups) + (f" {tail}" if tail else "")
+        values = [value for row in chunk for value in row]
+        if "RETURNING" in tail:
+            returned.extend(await connection.execute_query_dict(sql, values))
+        else:
+            await connection.execute_query(sql, values)
+    return returned
+
+
+def _model_row(instance: Model, columns: Sequence[tuple[str, str]]) -> list[Any]:
+    """The instance's column values encoded as tortoise would encode them on save."""
+    fields_map = instance._meta.fields_map
+    return [fields_map[name].to_db_value(getattr(instance, name), instance) for name, _ in columns]
+
+
+def _columns_of(model: type[Model]) -> list[tuple[str, str]]:
+    """(field name, column) of every stored field but the generated primary key."""
+    meta = model._meta
+    return [
+        (name, column) for name, column in meta.fields_db_projection.items() if name != meta.pk_attr
+    ]
+
+
+async def _insert_posts(posts: Sequence[Post]) -> set[int]:
+    """Insert the posts, skipping any this group already holds (a copy stored meanwhile by
+    another process); gives the others their ids and returns `id()` of the skipped ones."""
+    if not posts:
+        return set()
+    columns = _columns_of(Post)
+    returned = await _insert(
+        Post._meta.db_table,
+        [column for _, column in columns],
+        [_model_row(post, columns) for post in posts],
+        tail="ON CONFLICT (group_id, ap_id) DO NOTHING RETURNING id, group_id, ap_id",
+    )
+    ids = {(int(row["group_id"]), str(row["ap_id"])): int(row["id"]) for row in returned}
+    duplicates = set()
+    for post in posts:
+        pk = ids.pop((post.group_id, post.ap_id), None)  # type: ignore[attr-defined]
+        if pk is None:
+            duplicates.add(id(post))
+            continue
+        post.pk = pk
+        post._saved_in_db = True
+    return duplicates
+
+
+async def _insert_activities(activities: Sequence[OutboxActivity]) -> None:
+    if not activities:
+        return
+    columns = _columns_of(OutboxActivity)
+    returned = await _insert(
+        OutboxActivity._meta.db_table,
+        [column for _, column in columns],
+        [_model_row(activity, columns) for activity in activities],
+        tail="RETURNING id, ap_id",
+    )
+    ids = {str(row["ap_id"]): int(row["id"]) for row in returned}
+    for activity in activities:
+        activity.pk = ids[activity.ap_id]
+        activity._saved_in_db = True
+
+
+async def insert_deliveries(rows: Sequence[tuple[int, str, str, str, datetime]]) -> None:
+    """One row per (activity id, inbox, domain, state, run_at), skipping existing pairs."""
+    await _insert(
+        Delivery._meta.db_table,
+        DELIVERY_COLUMNS,
+        [(*row, row[4], 0, "") for row in rows],
+        tail="ON CONFLICT (activity_id, inbox_url) DO NOTHING",
+    )
