@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fedgroups.activitypub.keys import load_private_key
 from fedgroups.errors import FetchError, UnsafeAddress
 from fedgroups.federation import peers, queue
-from fedgroups.federation.memo import remembered
+from fedgroups.federation.memo import is_remembering, remembered
 from fedgroups.federation.signatures import SchemePreferences, post_signed
 from fedgroups.models import (
     Actor,
@@ -85,34 +85,50 @@ async def enqueue(
     servers this instance refuses (suspended, or outside the allowlist) get nothing at all.
     `new`: the activity was just stored, so it has no deliveries yet to leave out.
     """
-    inboxes = {
-        actor.delivery_inbox: None
-        for actor in recipients
-        if not actor.is_local and actor.gone_at is None and actor.delivery_inbox
-    }
-    if not inboxes:
-        return 0
-    domains = {url: domain_of(url) for url in inboxes}
-    peers_of = frozenset(domains.values())
-    policy = await remembered(
-        ("policy", peers_of), lambda: policy_for(peers_of, health_of=peers_of)
-    )
-    fresh = [url for url in inboxes if not policy.refuses(domains[url])]
+    if is_remembering() and isinstance(recipients, list):
+        # A batch's posts go to the same remembered members: their inboxes and what the
+        # policy says of each are worked out once (kept with the list they came from).
+        kept = await remembered(("inboxes of", id(recipients)), lambda: _plan(recipients))
+        if kept[0] is not recipients:  # another list now has that id: work it out afresh
+            kept = await _plan(recipients)
+        _, fresh, paused = kept
+    else:
+        _, fresh, paused = await _plan(recipients)
     if not new and fresh and activity.pk is not None:
-        queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=fresh)
+        queued = Delivery.filter(activity_id=activity.pk, inbox_url__in=[url for url, _ in fresh])
         existing = {str(url) for url in await queued.values_list("inbox_url", flat=True)}
-        fresh = [url for url in fresh if url not in existing]
+        fresh = [(url, domain) for url, domain in fresh if url not in existing]
     if not fresh:
         return 0
-    paused = policy.unavailable
     moment = now or queue.utcnow()
-    rows = [(url, domains[url], _state(domains[url] in paused), moment) for url in fresh]
+    rows = [(url, domain, _state(domain in paused), moment) for url, domain in fresh]
     buffer = deferring()
     if buffer is not None and buffer.holds(activity):  # written with the batch's other rows
         buffer.add_deliveries(activity, rows)
     else:
         await insert_deliveries([(activity.pk, *row) for row in rows])
     return len(rows)
+
+
+async def _plan(
+    recipients: Iterable[Actor],
+) -> tuple[Iterable[Actor], list[tuple[str, str]], frozenset[str]]:
+    """The distinct remote inboxes with their domains, less those the policy refuses, and
+    the domains whose deliveries wait (paused) for the peer to come back."""
+    inboxes = {
+        actor.delivery_inbox: None
+        for actor in recipients
+        if not actor.is_local and actor.gone_at is None and actor.delivery_inbox
+    }
+    if not inboxes:
+        return recipients, [], frozenset()
+    domains = {url: domain_of(url) for url in inboxes}
+    peers_of = frozenset(domains.values())
+    policy = await remembered(
+        ("policy", peers_of), lambda: policy_for(peers_of, health_of=peers_of)
+    )
+    fresh = [(url, domains[url]) for url in inboxes if not policy.refuses(domains[url])]
+    return recipients, fresh, frozenset(policy.unavailable)
 
 
 def _state(paused: bool) -> str:

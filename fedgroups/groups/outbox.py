@@ -44,7 +44,9 @@ async def publish(
             payload=activity,
         )
         buffer.add_activity(waiting, post)
-        await enqueue(waiting, list(recipients), new=True)
+        await enqueue(
+            waiting, recipients if isinstance(recipients, list) else list(recipients), new=True
+        )
         return waiting
     async with atomic():
         stored = await OutboxActivity.create(

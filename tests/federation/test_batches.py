@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fedgroups.federation import delivery
 from fedgroups.federation.batches import run_batch
 from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
@@ -315,3 +316,24 @@ async def test_a_post_that_writes_at_once_waits_for_the_rows_before_it(
     sources = await Post.filter(group=group).order_by("id").values_list("source_ap_id", flat=True)
     assert sources == ["", f"{rosa.ap_id}/notes/2", ""]
     assert await _states() == [JobState.DONE] * 3
+
+
+async def test_a_batch_works_out_its_members_inboxes_once_per_audience(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = await make_group(settings, "recovery")
+    rosa, _ = await _members_elsewhere(group, "rosa", "ines")
+    plans: list[int] = []
+    plan = delivery._plan
+
+    async def counted(recipients: Any) -> Any:
+        plans.append(len(recipients))
+        return await plan(recipients)
+
+    monkeypatch.setattr(delivery, "_plan", counted)
+    for number in range(1, 6):
+        await _received(_by(rosa, number, group.actor.ap_id))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    assert plans == [2, 2]  # both boost forms (software unknown), not ten times
+    assert await Delivery.filter(activity__activity_type="Announce").count() == 5 * 2 * 2
