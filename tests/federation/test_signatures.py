@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -877,7 +878,7 @@ async def test_short_reply_body_is_kept_whole(rsa_key: rsa.RSAPrivateKey) -> Non
     async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as client:
         response = await post_signed(client, INBOX, BODY, KEY_ID, rsa_key, SchemePreferences())
     assert response.status_code == 422
-    assert response.json() == {"error": "Validation failed"}
+    assert json.loads(response.content) == {"error": "Validation failed"}
 
 
 def test_scheme_preferences_per_origin_and_bounded() -> None:

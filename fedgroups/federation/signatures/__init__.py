@@ -15,6 +15,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from fedgroups.errors import SignatureError
+from fedgroups.federation.posting import BODY_FRAMING, CappedPoster, CappedReply
 from fedgroups.federation.signatures.base import (
     MAX_SIGNATURE_HEADER,
     KeyResolver,
@@ -35,6 +36,7 @@ from fedgroups.federation.signatures.rfc9421 import parse_rfc9421, rfc9421_plan,
 __all__ = [
     "MAX_REPLY_BYTES",
     "MAX_SIGNATURE_HEADER",
+    "CappedReply",
     "KeyResolver",
     "Plan",
     "PublicKey",
@@ -141,8 +143,6 @@ _SIGNERS = {"cavage": sign_cavage, "rfc9421": sign_rfc9421}
 _OTHER: dict[Scheme, Scheme] = {"cavage": "rfc9421", "rfc9421": "cavage"}
 _RETRY_STATUSES = frozenset({400, 401})
 MAX_REPLY_BYTES = 4 * 1024  # of a peer's reply body: enough for an error text (T71c)
-# Describe the body as it came off the wire; the capped copy we return is neither.
-_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 async def post_signed(
@@ -154,11 +154,13 @@ async def post_signed(
     prefs: SchemePreferences,
     *,
     extra_headers: Mapping[str, str] | None = None,
-) -> httpx.Response:
+) -> CappedReply:
     """POST `body` signed; on 400/401 knock again with the other scheme, remember the winner.
 
     The reply's body is cut at MAX_REPLY_BYTES, undecoded: a peer answering with an endless
     or compressed body (T71c, T34) costs us a few KiB, not memory until the deadline.
+    A delivery client (`CappedPoster`) sends through its direct path; any other httpx
+    client through its ordinary one.
     """
     scheme = prefs.scheme_for(url)
     response = await _post_with(client, scheme, url, body, key_id, private_key, extra_headers)
@@ -178,16 +180,14 @@ async def _post_with(
     key_id: str,
     private_key: RSAPrivateKey,
     extra_headers: Mapping[str, str] | None,
-) -> httpx.Response:
+) -> CappedReply:
     headers = _SIGNERS[scheme]("POST", url, extra_headers or {}, body, key_id, private_key)
+    if isinstance(client, CappedPoster):
+        return await client.post_capped(url, body, headers, MAX_REPLY_BYTES)
     async with client.stream("POST", url, content=body, headers=headers) as response:
         kept = await _capped_body(response)  # leaving the block drops what was left unread
-    return httpx.Response(
-        response.status_code,
-        headers=[(k, v) for k, v in response.headers.multi_items() if k not in _BODY_FRAMING],
-        content=kept,
-        request=response.request,
-    )
+    unframed = [(k, v) for k, v in response.headers.multi_items() if k not in BODY_FRAMING]
+    return CappedReply(response.status_code, httpx.Headers(unframed), kept)
 
 
 async def _capped_body(response: httpx.Response) -> bytes:
