@@ -7,6 +7,7 @@ http-message-signatures: `cavage.py` and `rfc9421.py` hold each scheme, `base.py
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -114,7 +115,9 @@ async def authenticate(plan: Plan, resolve_key: KeyResolver) -> VerifiedSignatur
 # --- public API: sending with double-knocking -----------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _origin(url: str) -> str:
+    """scheme://host:port of a URL; kept per URL, since a fan-out asks it twice a delivery."""
     parts = urlsplit(url)
     port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"

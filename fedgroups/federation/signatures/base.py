@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime, formatdate, parsedate_to_datetime
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -98,8 +100,12 @@ class CryptoOnlyVerifier(HTTPMessageVerifier):
 # --- digests -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
 def body_digest_header(body: bytes) -> str:
-    """The draft-cavage `Digest` value; Mastodon and Lemmy insist on SHA-256."""
+    """The draft-cavage `Digest` value; Mastodon and Lemmy insist on SHA-256.
+
+    Every recipient of an activity gets the same body, so the last few digests are kept.
+    """
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
@@ -188,6 +194,19 @@ def http_date(now: datetime) -> str:
     return format_datetime(now.astimezone(UTC), usegmt=True)
 
 
+_current_date: tuple[int, str] = (0, "")
+
+
+def current_http_date() -> str:
+    """`http_date` of the current second, formatted once per second (a Date has no finer
+    resolution, and formatting cost as much as the rest of a signature's headers)."""
+    global _current_date
+    second = int(time.time())
+    if _current_date[0] != second:
+        _current_date = (second, formatdate(second, usegmt=True))
+    return _current_date[1]
+
+
 def parse_http_date(value: str) -> datetime:
     try:
         parsed = parsedate_to_datetime(value)
@@ -244,15 +263,19 @@ def request_targets(method: str, url: str) -> list[str]:
 
 
 def base_headers(
-    url: str, headers: Mapping[str, str], body: bytes | None, now: datetime
+    url: str, headers: Mapping[str, str], body: bytes | None, now: datetime | None
 ) -> dict[str, str]:
-    """Given headers plus Host, Date and, for bodies, Content-Type when the caller left them out."""
+    """Given headers plus Host, Date and, for bodies, Content-Type when the caller left them out.
+
+    `now` None: the current second's Date.
+    """
     out = without_headers(headers, "signature", "signature-input", "digest", "content-digest")
-    if not has_header(out, "host"):
+    given = {name.lower() for name in out}
+    if "host" not in given:
         out["Host"] = host_of(url)
-    if not has_header(out, "date"):
-        out["Date"] = http_date(now)
-    if body is not None and not has_header(out, "content-type"):
+    if "date" not in given:
+        out["Date"] = current_http_date() if now is None else http_date(now)
+    if body is not None and "content-type" not in given:
         out["Content-Type"] = ACTIVITY_JSON
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -22,7 +22,6 @@ from fedgroups.federation.signatures.base import (
     base_headers,
     body_digest_header,
     from_epoch,
-    lookup_header,
     needs_digest,
     parse_http_date,
     request_targets,
@@ -178,13 +177,14 @@ def sign_cavage(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """Sign the way Mastodon, Lemmy and Fedify all verify; returns every header to send."""
-    out = base_headers(url, headers, body, now or datetime.now(UTC))
+    out = base_headers(url, headers, body, now)
     names = ["(request-target)", "host", "date"]
     if body is not None:
         out["Digest"] = body_digest_header(body)
         names += ["digest", "content-type"]
-    target = request_targets(method, url)[0]
-    lines = [f"{n}: {target if n == '(request-target)' else lookup_header(out, n)}" for n in names]
+    values = {name.lower(): value for name, value in out.items()}
+    values["(request-target)"] = request_targets(method, url)[0]
+    lines = [f"{name}: {values[name]}" for name in names]
     raw = private_key.sign("\n".join(lines).encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
     out["Signature"] = (
         f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
