@@ -33,6 +33,7 @@ from fedgroups.federation.signatures import (
     signature_key_id,
     verify_request,
 )
+from fedgroups.federation.signatures import base as signatures_base
 
 NOW = datetime(2026, 9, 1, 10, 0, 0, tzinfo=UTC)
 INBOX = "https://groups.example/g/recovery/inbox"
@@ -202,6 +203,29 @@ def test_sign_cavage_keeps_given_date_and_content_type(rsa_key: rsa.RSAPrivateKe
     headers = sign_cavage("POST", INBOX, given, BODY, KEY_ID, rsa_key, now=NOW)
     assert headers["date"] == given["date"] and "Date" not in headers
     assert headers["content-type"] == "application/ld+json" and "Content-Type" not in headers
+
+
+async def test_sign_cavage_dates_the_current_second(
+    rsa_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `now` the Date is the clock's current second, formatted once per second."""
+    clock = [NOW.timestamp() + 0.25]
+    monkeypatch.setattr(signatures_base.time, "time", lambda: clock[0])
+    first = sign_cavage("POST", INBOX, {}, BODY, KEY_ID, rsa_key)
+    assert first["Date"] == "Tue, 01 Sep 2026 10:00:00 GMT"
+    clock[0] += 0.5
+    assert sign_cavage("POST", INBOX, {}, BODY, KEY_ID, rsa_key)["Date"] == first["Date"]
+    clock[0] += 1
+    later = sign_cavage("POST", INBOX, {}, BODY, KEY_ID, rsa_key)
+    assert later["Date"] == "Tue, 01 Sep 2026 10:00:01 GMT"
+    resolver = Resolver(rsa_key.public_key())
+    verified = await verify_request("POST", INBOX, later, BODY, resolver, now=NOW)
+    assert verified.key_id == KEY_ID
+
+
+def test_body_digest_is_the_same_for_an_equal_body() -> None:
+    assert body_digest_header(bytes(BODY)) == body_digest_header(BODY)
+    assert body_digest_header(BODY + b" ") != body_digest_header(BODY)
 
 
 def test_sign_rfc9421_layout(rsa_key: rsa.RSAPrivateKey) -> None:
