@@ -18,7 +18,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fedgroups.errors import NotFound, ValidationError
-from fedgroups.federation.memo import remembered
+from fedgroups.federation.memo import remember, remembered
 from fedgroups.groups.content import words_of
 from fedgroups.groups.moderators import moderates
 from fedgroups.groups.modlog import ADMIN, Acting, record
@@ -95,6 +95,15 @@ async def screen_words(group: Group, *texts: str) -> Verdict:
 
 async def _policy_of(domain: str) -> Policy:
     return await remembered(("policy of", domain), lambda: policy_for([domain]))
+
+
+async def recall_policies(domains: set[str]) -> None:
+    """Read ahead, for a batch, what the domain policy says of its authors' servers: one
+    read for them all instead of one per server."""
+    if domains:
+        policy = await policy_for(sorted(domains))
+        for domain in domains:
+            remember(("policy of", domain), policy)
 
 
 async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -31,9 +32,12 @@ from fedgroups.models.post import Post
 
 # Bound parameters per statement: PostgreSQL allows 32,767, SQLite (3.32 and later) 32,766.
 MAX_PARAMETERS = 30_000
-DELIVERY_COLUMNS = (
-    "activity_id", "inbox_url", "domain", "state", "run_at", "created_at", "attempts",
-    "last_error",
+DELIVERY_COLUMNS = tuple(
+    (name, name)
+    for name in (
+        "activity_id", "inbox_url", "domain", "state", "run_at", "created_at", "attempts",
+        "last_error",
+    )
 )  # fmt: skip
 
 AfterWrite = Callable[[], Awaitable[None]]
@@ -173,36 +177,66 @@ def _connection() -> BaseDBAsyncClient:
 
 
 async def _insert(
-    table: str,
-    columns: Sequence[str],
+    model: type[Model],
+    columns: Sequence[tuple[str, str]],
     rows: Sequence[Sequence[Any]],
     *,
     tail: str = "",
 ) -> list[dict[str, Any]]:
-    """Multi-row INSERTs of `rows`, as few as the parameter limit allows; RETURNING rows."""
+    """Insert `rows` (values of `columns`, as (field, column) pairs); RETURNING rows.
+
+    PostgreSQL gets one array per column, so every batch is the same statement, prepared once
+    (a VALUES list of thousands of parameters was parsed and planned anew each time); SQLite
+    gets VALUES lists, as few as its parameter limit allows.
+    """
     if not rows:
         return []
     connection = _connection()
-    postgres = connection.capabilities.dialect == "postgres"
+    returning = "RETURNING" in tail
+    if connection.capabilities.dialect == "postgres":
+        sql = _postgres_insert(model, tuple(columns), tail)
+        values = [list(column) for column in zip(*rows, strict=True)]
+        if returning:
+            return list(await connection.execute_query_dict(sql, values))
+        await connection.execute_query(sql, values)
+        return []
     per_statement = max(1, MAX_PARAMETERS // len(columns))
+    one = f"({', '.join('?' * len(columns))})"
     returned: list[dict[str, Any]] = []
-    # Table and column names come from the models, never from input; values are bound.
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        if postgres:
-            width, number = len(columns), iter(range(1, len(chunk) * len(columns) + 1))
-            groups = [f"({', '.join(f'${next(number)}' for _ in range(width))})" for _ in chunk]
-        else:
-            one = f"({', '.join('?' * len(columns))})"
-            groups = [one] * len(chunk)
-        sql = head + ", ".join(groups) + (f" {tail}" if tail else "")
+        sql = _head(model, columns) + ", ".join([one] * len(chunk)) + (f" {tail}" if tail else "")
         values = [value for row in chunk for value in row]
-        if "RETURNING" in tail:
+        if returning:
             returned.extend(await connection.execute_query_dict(sql, values))
         else:
             await connection.execute_query(sql, values)
     return returned
+
+
+def _head(model: type[Model], columns: Sequence[tuple[str, str]]) -> str:
+    # Table and column names come from the models, never from input; values are bound.
+    names = ", ".join(column for _, column in columns)
+    return f"INSERT INTO {model._meta.db_table} ({names}) VALUES "  # noqa: S608
+
+
+@cache
+def _postgres_insert(model: type[Model], columns: tuple[tuple[str, str], ...], tail: str) -> str:
+    """INSERT ... SELECT FROM unnest($1::type[], ...): one statement for any number of rows."""
+    fields_map = model._meta.fields_map
+    arrays, picks = [], []
+    for number, (name, _) in enumerate(columns, start=1):
+        sql_type = fields_map[name].get_for_dialect("postgres", "SQL_TYPE")
+        if sql_type.upper() == "JSONB":  # sent as the text tortoise encodes, parsed here
+            arrays.append(f"${number}::text[]")
+            picks.append(f"c{number}::jsonb")
+        else:
+            arrays.append(f"${number}::{sql_type}[]")
+            picks.append(f"c{number}")
+    aliases = ", ".join(f"c{number}" for number in range(1, len(columns) + 1))
+    head = _head(model, columns).removesuffix("VALUES ")
+    select = f"SELECT {', '.join(picks)} FROM unnest({', '.join(arrays)}) AS v({aliases})"  # noqa: S608 - names are ours
+    return head + select + (f" {tail}" if tail else "")
 
 
 def _model_row(instance: Model, columns: Sequence[tuple[str, str]]) -> list[Any]:
@@ -226,8 +260,8 @@ async def _insert_posts(posts: Sequence[Post]) -> set[int]:
         return set()
     columns = _columns_of(Post)
     returned = await _insert(
-        Post._meta.db_table,
-        [column for _, column in columns],
+        Post,
+        columns,
         [_model_row(post, columns) for post in posts],
         tail="ON CONFLICT (group_id, ap_id) DO NOTHING RETURNING id, group_id, ap_id",
     )
@@ -248,8 +282,8 @@ async def _insert_activities(activities: Sequence[OutboxActivity]) -> None:
         return
     columns = _columns_of(OutboxActivity)
     returned = await _insert(
-        OutboxActivity._meta.db_table,
-        [column for _, column in columns],
+        OutboxActivity,
+        columns,
         [_model_row(activity, columns) for activity in activities],
         tail="RETURNING id, ap_id",
     )
@@ -262,7 +296,7 @@ async def _insert_activities(activities: Sequence[OutboxActivity]) -> None:
 async def insert_deliveries(rows: Sequence[tuple[int, str, str, str, datetime]]) -> None:
     """One row per (activity id, inbox, domain, state, run_at), skipping existing pairs."""
     await _insert(
-        Delivery._meta.db_table,
+        Delivery,
         DELIVERY_COLUMNS,
         [(*row, row[4], 0, "") for row in rows],
         tail="ON CONFLICT (activity_id, inbox_url) DO NOTHING",

@@ -15,13 +15,16 @@ from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
 from fedgroups.federation.offline import NetworkNeeded, check_online
 from fedgroups.federation.signatures import SchemePreferences
-from fedgroups.groups import posting
+from fedgroups.groups import posting, screening
 from fedgroups.groups.actors import ensure_instance_actor
+from fedgroups.groups.domains import block_domain
 from fedgroups.groups.membership import request_membership
 from fedgroups.models import (
     Actor,
+    BlockSeverity,
     Delivery,
     Group,
+    HeldPost,
     InboxItem,
     JobState,
     OutboxActivity,
@@ -238,9 +241,9 @@ async def test_a_batch_of_posts_is_written_with_one_insert_per_table(
     inserts: list[tuple[str, int]] = []
     insert = write_behind._insert
 
-    async def counted(table: str, columns: Any, rows: Any, **options: Any) -> Any:
-        inserts.append((table, len(rows)))
-        return await insert(table, columns, rows, **options)
+    async def counted(model: Any, columns: Any, rows: Any, **options: Any) -> Any:
+        inserts.append((model._meta.db_table, len(rows)))
+        return await insert(model, columns, rows, **options)
 
     monkeypatch.setattr(write_behind, "_insert", counted)
     for number in range(1, 6):
@@ -337,3 +340,27 @@ async def test_a_batch_works_out_its_members_inboxes_once_per_audience(
     await worker.run_until_idle()
     assert plans == [2, 2]  # both boost forms (software unknown), not ten times
     assert await Delivery.filter(activity__activity_type="Announce").count() == 5 * 2 * 2
+
+
+async def test_a_batch_reads_the_policy_of_its_authors_servers_once(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = await make_group(settings, "recovery")
+    members = await _members_elsewhere(group, "rosa", "ines", "tom")
+    await block_domain("peer1.test", severity=BlockSeverity.LIMIT, reason="spam waves")
+    reads: list[list[str]] = []
+    policy_for = screening.policy_for
+
+    async def counted(domains: Any, **options: Any) -> Any:
+        reads.append(sorted(domains))
+        return await policy_for(domains, **options)
+
+    monkeypatch.setattr(screening, "policy_for", counted)
+    for number, member in enumerate(members * 2):
+        await _received(_by(member, number, group.actor.ap_id))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    assert reads == [["peer0.test", "peer1.test", "peer2.test"]]
+    # The limited server's posts wait for review; the others are published.
+    assert await HeldPost.filter(group=group).count() == 2
+    assert await Post.filter(group=group).count() == 4

@@ -8,6 +8,7 @@ from typing import Any
 from fedgroups.federation.context import Federation
 from fedgroups.federation.memo import remember, remembered
 from fedgroups.groups.membership import recall_memberships
+from fedgroups.groups.screening import recall_policies
 from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
 
@@ -44,6 +45,7 @@ async def recall_senders(ap_ids: set[str]) -> None:
     for actor in actors:
         remember(("actor", actor.ap_id), actor)
     await recall_memberships([actor.pk for actor in actors])
+    await recall_policies({actor.domain for actor in actors if not actor.is_local})
 
 
 async def local_groups(ap_ids: set[str] | frozenset[str]) -> list[Group]:
