@@ -33,6 +33,7 @@ from fedgroups.activitypub.keys import generate_key_pair, load_private_key
 from fedgroups.federation.delivery import Verdict, classify_response
 from fedgroups.federation.http import build_delivery_client
 from fedgroups.federation.signatures import SchemePreferences, post_signed
+from fedgroups.heap import settle_heap
 
 KEY_ID = "https://bench.invalid/g/circle#main-key"
 Send = Callable[[str], Awaitable[bool]]
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parser.parse_args()
+    settle_heap()  # as the worker
     print(orjson.dumps(uvloop.run(_run(args))).decode(), flush=True)  # as the worker
 
 
