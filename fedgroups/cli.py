@@ -174,12 +174,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
     from fedgroups.heap import settle_heap
     from fedgroups.worker import run_worker
+    from fedgroups.worker_loop import WorkerLoop
 
     if not 1 <= args.concurrency <= 256:
         raise _UsageError("--concurrency must be between 1 and 256")
     settle_heap()  # the modules just imported live as long as the process
     # uvloop, as uvicorn uses for `serve`: the delivery loop is event-loop bound.
-    uvloop.run(run_worker(settings, args.concurrency))
+    uvloop.run(run_worker(settings, args.concurrency), loop_factory=WorkerLoop)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

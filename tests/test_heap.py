@@ -31,7 +31,7 @@ def test_the_worker_command_settles_the_heap_before_its_loop_starts(
     order: list[str] = []
     monkeypatch.setattr(heap, "settle_heap", lambda: order.append("settle"))
 
-    def run(work: Any) -> None:
+    def run(work: Any, **options: Any) -> None:
         work.close()  # never started: only the order matters
         order.append("loop")
 
