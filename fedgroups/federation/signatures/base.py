@@ -246,8 +246,10 @@ def needs_digest(method: str, body: bytes) -> bool:
     return bool(body) or method.upper() in BODY_METHODS
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
-    """The Host header value for a URL: its authority without userinfo."""
+    """The Host header value for a URL: its authority without userinfo (kept per URL: every
+    delivery to an inbox signs it)."""
     return urlsplit(url).netloc.rpartition("@")[2]
 
 
