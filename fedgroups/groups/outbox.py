@@ -32,31 +32,24 @@ async def publish(
     the activity returned has its id only then. `post`: the stored post this announces, whose
     activity is dropped with it should the post turn out to be a copy the group already holds.
     """
+    columns: dict[str, Any] = {
+        "ap_id": activity["id"],
+        "actor": actor,
+        "group": group,
+        "activity_type": activity["type"],
+        "object_ap_id": object_ap_id,
+        "is_public": is_public,
+        "payload": activity,
+    }
     buffer = deferring()
     if buffer is not None:
-        waiting = OutboxActivity(
-            ap_id=activity["id"],
-            actor=actor,
-            group=group,
-            activity_type=activity["type"],
-            object_ap_id=object_ap_id,
-            is_public=is_public,
-            payload=activity,
-        )
+        waiting = OutboxActivity(**columns)
         buffer.add_activity(waiting, post)
-        await enqueue(
-            waiting, recipients if isinstance(recipients, list) else list(recipients), new=True
-        )
+        # The same list for each post of a batch: enqueue works out its inboxes once.
+        audience = recipients if isinstance(recipients, list) else list(recipients)
+        await enqueue(waiting, audience, new=True)
         return waiting
     async with atomic():
-        stored = await OutboxActivity.create(
-            ap_id=activity["id"],
-            actor=actor,
-            group=group,
-            activity_type=activity["type"],
-            object_ap_id=object_ap_id,
-            is_public=is_public,
-            payload=activity,
-        )
+        stored = await OutboxActivity.create(**columns)
         await enqueue(stored, list(recipients), new=True)
     return stored
