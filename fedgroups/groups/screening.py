@@ -31,7 +31,6 @@ from fedgroups.models import (
     Post,
 )
 from fedgroups.models.domain import Policy, policy_for
-from fedgroups.models.write_behind import deferring
 
 MAX_PHRASE = 100
 MAX_RULES = 500  # per group, and for the instance
@@ -116,8 +115,6 @@ async def screen_post(group: Group, author: Actor, *texts: str) -> Verdict:
         return Verdict(Outcome.HOLD, reason=reason, log_reason="post from a limited server")
     if group.review_first_posts > 0 and not await moderates(group, author):
         published = await Post.filter(group=group, author=author).count()
-        buffer = deferring()  # and those of this inbox batch not yet written
-        published += buffer.waiting_posts_by(group.pk, author.pk) if buffer else 0
         if published < group.review_first_posts:
             reason = f"a new member's post ({published + 1} of {group.review_first_posts})"
             return Verdict(Outcome.HOLD, reason=reason, log_reason="new member's post")

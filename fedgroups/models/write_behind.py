@@ -113,15 +113,6 @@ class WriteBehind:
         """Whether any of these ids is a waiting post's (a reply to it, or a repeat of it)."""
         return any(ap_id in self._ids for ap_id in ap_ids)
 
-    def waiting_posts_by(self, group_id: int, author_id: int) -> int:
-        return len(
-            [
-                post
-                for post in self.posts
-                if post.group_id == group_id and post.author_id == author_id  # type: ignore[attr-defined]
-            ]
-        )
-
     def begin_item(self) -> None:
         self._mark = _Mark(len(self.posts), len(self.announcements), len(self.after))
 
@@ -255,42 +246,41 @@ def _columns_of(model: type[Model]) -> list[tuple[str, str]]:
 
 async def _insert_posts(posts: Sequence[Post]) -> set[int]:
     """Insert the posts, skipping any this group already holds (a copy stored meanwhile by
-    another process); gives the others their ids and returns `id()` of the skipped ones."""
-    if not posts:
-        return set()
-    columns = _columns_of(Post)
-    returned = await _insert(
-        Post,
-        columns,
-        [_model_row(post, columns) for post in posts],
-        tail="ON CONFLICT (group_id, ap_id) DO NOTHING RETURNING id, group_id, ap_id",
+    another process); returns `id()` of the skipped ones."""
+    skipped = await _insert_models(
+        Post, posts, ("group_id", "ap_id"), conflict="ON CONFLICT (group_id, ap_id) DO NOTHING"
     )
-    ids = {(int(row["group_id"]), str(row["ap_id"])): int(row["id"]) for row in returned}
-    duplicates = set()
-    for post in posts:
-        pk = ids.pop((post.group_id, post.ap_id), None)  # type: ignore[attr-defined]
-        if pk is None:
-            duplicates.add(id(post))
-            continue
-        post.pk = pk
-        post._saved_in_db = True
-    return duplicates
+    return {id(post) for post in skipped}
 
 
 async def _insert_activities(activities: Sequence[OutboxActivity]) -> None:
-    if not activities:
-        return
-    columns = _columns_of(OutboxActivity)
+    await _insert_models(OutboxActivity, activities, ("ap_id",))
+
+
+async def _insert_models(
+    model: type[Model], instances: Sequence[Model], key: tuple[str, ...], *, conflict: str = ""
+) -> list[Model]:
+    """Insert unsaved `instances` in one go and give each its id, matched by the columns of
+    a unique `key`; returns those the database skipped (`conflict`)."""
+    if not instances:
+        return []
+    columns = _columns_of(model)
     returned = await _insert(
-        OutboxActivity,
+        model,
         columns,
-        [_model_row(activity, columns) for activity in activities],
-        tail="RETURNING id, ap_id",
+        [_model_row(instance, columns) for instance in instances],
+        tail=f"{conflict} RETURNING id, {', '.join(key)}".strip(),
     )
-    ids = {str(row["ap_id"]): int(row["id"]) for row in returned}
-    for activity in activities:
-        activity.pk = ids[activity.ap_id]
-        activity._saved_in_db = True
+    ids = {tuple(row[name] for name in key): int(row["id"]) for row in returned}
+    skipped = []
+    for instance in instances:
+        pk = ids.pop(tuple(getattr(instance, name) for name in key), None)
+        if pk is None:
+            skipped.append(instance)
+            continue
+        instance.pk = pk
+        instance._saved_in_db = True
+    return skipped
 
 
 async def insert_deliveries(rows: Sequence[tuple[int, str, str, str, datetime]]) -> None:
