@@ -6,6 +6,7 @@ Every parser checks types and sizes, and that ids claimed by a document share it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,8 +42,12 @@ class ParsedActor:
     keys: tuple[ParsedKey, ...]
 
 
+@lru_cache(maxsize=4096)
 def origin(url: str) -> tuple[str, str]:
-    """(scheme, host[:port]) lower-cased: the unit of trust for ids and keys."""
+    """(scheme, host[:port]) lower-cased: the unit of trust for ids and keys.
+
+    Remembered: a post's checks ask it a dozen times, mostly of the same few actor and object
+    ids, and splitting a URL costs more than looking it up."""
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
 

@@ -21,15 +21,20 @@ ALLOWED_ATTRIBUTES: Final = {"a": {"href", "class"}, "span": {"class"}, "ol": {"
 ALLOWED_SCHEMES: Final = {"http", "https", "mailto"}
 
 
+# Built once: `nh3.clean(text, tags=...)` converts its allow-lists for every call, which was
+# two thirds of the time it took to clean a post.
+_HTML_CLEANER: Final = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=ALLOWED_SCHEMES,
+    link_rel="nofollow noopener noreferrer",
+)
+_TEXT_CLEANER: Final = nh3.Cleaner(tags=set())
+
+
 def sanitize_html(html_text: str) -> str:
     """Keep formatting and links; drop scripts, styles, event handlers and foreign schemes."""
-    return nh3.clean(
-        html_text[:MAX_CONTENT_CHARS],
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
-    )
+    return _HTML_CLEANER.clean(html_text[:MAX_CONTENT_CHARS])
 
 
 # CommonMark with raw HTML off (typed tags show as text); single newlines break lines, as
@@ -52,7 +57,9 @@ def render_plain_paragraphs(text: str) -> str:
 
 def plain_text(text: str, limit: int) -> str:
     """A plain-text field (content warning, title): no markup at all, bounded."""
-    return nh3.clean(text[:limit], tags=set())
+    if not text:
+        return ""  # most posts have neither: no call into the cleaner
+    return _TEXT_CLEANER.clean(text[:limit])
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -40,3 +40,8 @@ def test_content_is_bounded() -> None:
 def test_plain_text_has_no_markup() -> None:
     assert plain_text("<b>CW:</b> grief", 100) == "CW: grief"
     assert len(plain_text("x" * 5000, 2000)) == 2000
+
+
+def test_plain_text_escapes_what_would_read_as_markup() -> None:
+    assert plain_text("", 100) == ""
+    assert plain_text("fear & hope <3", 100) == "fear &amp; hope &lt;3"
