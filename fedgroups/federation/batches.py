@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from fedgroups.federation import queue
 from fedgroups.federation.atomic import under_item_savepoint
 from fedgroups.federation.handlers.common import Ignored
+from fedgroups.federation.lazy_savepoint import lazy_savepoint
 from fedgroups.federation.memo import remembering
 from fedgroups.federation.offline import NetworkNeeded, offline
 from fedgroups.models import InboxItem, JobState
@@ -65,15 +66,22 @@ async def run_batch(
     pending = list(items)
     memo: dict[Hashable, Any] = {}  # kept across the batch's transactions while only posts run
     await _prepare(process, pending, memo)
+    halt: _Unprotected | None = None  # a post whose failed read undid its whole transaction
     while pending:
         try:
-            committed, stop = await _run_in_transaction(pending, process, memo, seconds)
+            committed, stop = await _run_in_transaction(pending, process, memo, seconds, halt)
+        except _Unprotected as failure:  # all rolled back: run the items before it again
+            log.debug("inbox item %s undid its batch: %r", failure.item.pk, failure.error)
+            memo.clear()
+            halt = failure
+            continue
         except (BaseORMException, OSError):  # the batch's own statements or commit failed
             log.exception("a batch of %d inbox items was rolled back", len(pending))
             committed, stop = 0, _Stop(None)
         pending = pending[committed:]
         if stop is not None and pending:
             memo.clear()
+            halt = None
             error = stop.error
             await alone(pending.pop(0), None if isinstance(error, NetworkNeeded) else error)
 
@@ -96,13 +104,28 @@ class _Stop:
     error: Exception | None
 
 
+class _Unprotected(Exception):
+    """A post's statement failed before it had a savepoint: on PostgreSQL its transaction is
+    aborted, so the batch rolls it back and stops before that post next time."""
+
+    def __init__(self, item: InboxItem, error: Exception) -> None:
+        super().__init__(f"inbox item {item.pk}: {error!r}")
+        self.item = item
+        self.error = error
+
+
 async def _run_in_transaction(
-    items: Sequence[InboxItem], process: Process, memo: dict[Hashable, Any], seconds: float
+    items: Sequence[InboxItem],
+    process: Process,
+    memo: dict[Hashable, Any],
+    seconds: float,
+    halt: _Unprotected | None = None,
 ) -> tuple[int, _Stop | None]:
     """Run items in one transaction until time is up or one cannot be run here.
 
     Posts leave their rows in the batch's `WriteBehind`, written together before the items
-    are settled, and earlier whenever the next item could read them.
+    are settled, and earlier whenever the next item could read them. The transaction stops
+    before `halt`'s item, which undid an earlier one, and reports its error.
     Returns how many were committed, and why it stopped at the next one, if it did.
     """
     loop = asyncio.get_running_loop()
@@ -117,10 +140,15 @@ async def _run_in_transaction(
             if item.attempts > queue.MAX_ATTEMPTS:  # the worker gives up on it, alone
                 stop = _Stop(None)
                 break
+            if halt is not None and item is halt.item:
+                stop = _Stop(halt.error)
+                break
             if waiting and _may_read(item, waiting):
                 await _write(waiting, memo)
             try:
                 outcome = await _attempt_in_order(connection, item, process, memo, waiting)
+            except _Unprotected:
+                raise  # nothing of this transaction can be kept
             except Exception as exc:  # rolled back to its savepoint
                 log.debug("inbox item %s leaves its batch: %r", item.pk, exc)
                 stop = _Stop(exc)
@@ -180,30 +208,48 @@ async def _attempt(
     `waiting`; anything else may change what the memo holds, so it runs without it and
     clears it, and writes its rows itself.
 
+    A post's savepoint is taken only if it writes (`lazy_savepoint.py`); most only read.
     The savepoint is never released: the next item's nests inside it, and the commit keeps
     them all. Releasing would cost a statement per item; rolling back to the newest savepoint
     of that name undoes the failing item alone, since nothing after it has run. (PostgreSQL
     keeps 64 subtransactions per transaction in its fast path: BATCH_SIZE stays below that.)
     """
-    is_post = item.activity_type in POSTS
-    if not is_post:
+    if item.activity_type not in POSTS:
         memo.clear()
-    await connection.execute_query(f"SAVEPOINT {_SAVEPOINT}")
+        await connection.execute_query(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            with (
+                offline(),
+                remembering(None),
+                under_item_savepoint(False),
+                writing_behind(None),
+            ):
+                await process(item)
+        except Ignored as exc:
+            return str(exc)
+        except Exception:
+            await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            raise
+        return None
     waiting.begin_item()
-    try:
-        with (
-            offline(),
-            remembering(memo if is_post else None),
-            under_item_savepoint(is_post),
-            writing_behind(waiting if is_post else None),
-        ):
-            await process(item)
-    except Ignored as exc:
-        return str(exc)
-    except Exception:
-        await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-        waiting.drop_item()
-        raise
+    with lazy_savepoint(connection, _SAVEPOINT) as savepoint:
+        try:
+            with (
+                offline(),
+                remembering(memo),
+                under_item_savepoint(),
+                writing_behind(waiting),
+            ):
+                await process(item)
+        except Ignored as exc:
+            return str(exc)
+        except Exception as exc:
+            waiting.drop_item()
+            if savepoint.failed_unprotected:
+                raise _Unprotected(item, exc) from exc
+            if savepoint.taken:
+                await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            raise
     return None
 
 

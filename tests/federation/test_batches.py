@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.transactions import in_transaction
 
 from fedgroups.federation import delivery
 from fedgroups.federation.batches import run_batch
@@ -125,6 +128,87 @@ async def test_a_batch_commits_together_and_settles_in_one_statement(db: None) -
     finished = {item.finished_at for item in await InboxItem.all()}
     assert await _states() == [JobState.DONE] * 3
     assert len(finished) == 1  # one settle for the batch
+
+
+# --- a post's savepoint, taken only when it writes (lazy_savepoint.py) -------------------------
+
+
+@pytest.fixture
+def savepoints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SAVEPOINT statement an item's run issues, on either database."""
+    issued: list[str] = []
+    for client in (SqliteClient, AsyncpgDBClient):
+        execute_query = client.execute_query
+
+        async def counted(
+            self: Any, query: str, values: Any = None, *, _run: Any = execute_query
+        ) -> Any:
+            if query.startswith("SAVEPOINT inbox_item"):
+                issued.append(query)
+            return await _run(self, query, values)
+
+        monkeypatch.setattr(client, "execute_query", counted)
+    return issued
+
+
+async def test_a_post_that_writes_takes_its_savepoint_and_one_that_reads_does_not(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient, savepoints: list[str]
+) -> None:
+    sender = await local_actor()
+
+    async def process(item: InboxItem) -> None:
+        await InboxItem.filter(id=item.id).exists()  # reads alone take no savepoint
+        if item.activity_ap_id.endswith(("/1", "/3")):
+            await _effect(sender, item)
+
+    items = [await inbox_item(n) for n in range(5)]
+    await _worker(settings, peer_client, process).run_until_idle()
+    assert len(savepoints) == 2
+    assert await _effects() == [items[1].activity_ap_id, items[3].activity_ap_id]
+    assert await _states() == [JobState.DONE] * 5
+
+
+async def test_a_nested_transaction_in_a_post_is_undone_with_it_alone(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    sender = await local_actor()
+
+    async def process(item: InboxItem) -> None:
+        async with in_transaction():  # its savepoint must follow the item's, not precede it
+            await _effect(sender, item)
+        if item.activity_ap_id.endswith("/2"):
+            raise RuntimeError("tripped after its nested transaction")
+
+    items = [await inbox_item(n) for n in range(5)]
+    await _worker(settings, peer_client, process).run_until_idle()
+    ids = [item.activity_ap_id for item in items]
+    assert await _effects() == ids[:2] + ids[3:]
+    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+
+
+async def test_a_read_that_fails_before_any_write_undoes_the_batch_and_it_is_redone(
+    db: None, settings: Settings, peer_client: httpx.AsyncClient
+) -> None:
+    """On PostgreSQL a failed statement aborts the transaction: with no savepoint to return
+    to, the items before the failing one are run again in a new one."""
+    sender = await local_actor()
+    calls: list[str] = []
+
+    async def process(item: InboxItem) -> None:
+        calls.append(item.activity_ap_id.rsplit("/", 1)[1])
+        if item.activity_ap_id.endswith("/2"):
+            await InboxItem._meta.db.execute_query("SELECT no_such_column FROM inbox_items")
+        await _effect(sender, item)
+
+    items = [await inbox_item(n) for n in range(5)]
+    await _worker(settings, peer_client, process).run_until_idle()
+    ids = [item.activity_ap_id for item in items]
+    # Undone, redone up to the failing item, which is then failed with its error, alone.
+    assert calls == ["0", "1", "2", "0", "1", "3", "4"]
+    assert await _effects() == ids[:2] + ids[3:]  # each written once
+    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+    failed = await InboxItem.get(id=items[2].id)
+    assert failed.attempts == 1 and "no_such_column" in failed.last_error
 
 
 # --- the real dispatcher ------------------------------------------------------------------
