@@ -21,7 +21,7 @@ from bench import deliveries, fanout, ingest, pages, processing, wrk
 from bench.databases import BACKENDS, postgres_admin_url, postgres_available, throwaway
 from bench.report import Cell, Row, as_json, render
 from bench.runs import Run
-from bench.system import machine
+from bench.system import BASELINE_RSA_SIGNS, machine, rsa_signs_per_second
 
 ROWS = [
     ("ingest", "inbox ingest: signed Create{Note} accepted (verified, committed, 202), one process",
@@ -101,6 +101,7 @@ async def _main(args: argparse.Namespace) -> int:
     only = set(args.only.split(",")) if args.only else {*FIGURES, "processing", "keepalive"}
     run = Run.create(Path(args.scratch), smoke=args.smoke)
     load_before = os.getloadavg()
+    signs = rsa_signs_per_second()
     cells: dict[str, dict[str, Cell]] = {}
     for backend in backends:
         await _backend(run, backend, only, cells)
@@ -111,8 +112,12 @@ async def _main(args: argparse.Namespace) -> int:
     rows = [Row(label, target, cells.get(key, {})) for key, label, target in ROWS if key in cells]
     table = render(rows, backends, smoke=args.smoke)
     load = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+    speed = (
+        f"RSA-2048 signs {signs:,.0f}/s on one core "
+        f"({signs / BASELINE_RSA_SIGNS:.2f} x the baselines' machine)"
+    )
     print(f"\nfedgroups benchmarks{' (smoke: no targets enforced)' if args.smoke else ''} "
-          f"on {machine().describe()}; {load}\n")  # fmt: skip
+          f"on {machine().describe()}; {load}; {speed}\n")  # fmt: skip
     print(table)
     results = Path("bench/results")
     results.mkdir(parents=True, exist_ok=True)
@@ -121,6 +126,7 @@ async def _main(args: argparse.Namespace) -> int:
         "smoke": args.smoke,
         "machine": machine().__dict__,
         "load_average": {"before": load_before, "after": os.getloadavg()},
+        "rsa_signs_per_second": signs,
         "rows": as_json(rows),
     }
     (results / f"bench-{'smoke-' if args.smoke else ''}{stamp}.json").write_text(
