@@ -14,7 +14,12 @@ from fedgroups.federation.context import Federation
 from fedgroups.federation.handlers.actors import receive_update_actor
 from fedgroups.federation.handlers.announces import receive_announce, receive_undo_announce
 from fedgroups.federation.handlers.common import Ignored as Ignored
-from fedgroups.federation.handlers.common import Received, embedded_object, recall_senders
+from fedgroups.federation.handlers.common import (
+    Received,
+    embedded_object,
+    recall_posts,
+    recall_senders,
+)
 from fedgroups.federation.handlers.follow import receive_follow, receive_undo_follow
 from fedgroups.federation.handlers.group_notes import (
     receive_create,
@@ -117,8 +122,8 @@ def handler_for(activity: dict[str, Any]) -> Handler | None:
 
 class Dispatcher:
     """The worker's inbox processor for one instance: one item at a time, and `prepare`, which
-    reads what a batch's items will look up (their senders, and the groups they belong to)
-    in two queries instead of two per sender."""
+    reads what a batch's items will look up (their senders and the groups they belong to,
+    and which groups already carry its posts) in a few queries instead of a few per item."""
 
     def __init__(self, federation: Federation) -> None:
         self.federation = federation
@@ -137,6 +142,7 @@ class Dispatcher:
 
     async def prepare(self, items: Sequence[InboxItem]) -> None:
         await recall_senders({item.actor_ap_id for item in items})
+        await recall_posts(items)
 
 
 def make_inbox_processor(federation: Federation) -> Dispatcher:

@@ -3,7 +3,9 @@ the sender, the keyword rules, read once for many posts instead of once per post
 
 Only posts (Create) are processed with a memo: a post changes none of what is remembered
 (memberships, groups, actors, rules, domain policy), while a Follow, a Block or an Update may,
-so anything else runs without it and empties it, and so does an item run on its own. A batch
+so anything else runs without it and empties it, and so does an item run on its own. What a
+post does change, which posts a group carries, is read ahead as answers given once each
+(`posting.recall_carried`): the same question asked again goes to the database. A batch
 takes well under a second, so a change made meanwhile by another process (a ban, a new rule)
 is seen by the next batch, as it would be by the next item. Outside a batch, `remembered`
 simply computes.
@@ -37,6 +39,12 @@ async def remembered(key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
 def is_remembering() -> bool:
     """Whether this code runs within a batch's memo."""
     return _memo.get() is not None
+
+
+def recalled(key: Hashable) -> Any:
+    """What was read ahead for `key` in this memo, or None: nothing was, or no batch runs."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
 
 
 def remember(key: Hashable, value: Any) -> None:

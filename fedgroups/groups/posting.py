@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.parse import ParsedPost
 from fedgroups.federation.atomic import atomic
+from fedgroups.federation.memo import is_remembering, recalled, remember
 from fedgroups.groups.announcing import (
     announce,
     relay_activity,
@@ -110,10 +112,71 @@ _CARRIED = (
     "(ap_id = {ap_id} OR source_ap_id = {ap_id}) "
     "UNION ALL SELECT 1 FROM held_posts WHERE group_id = {group} AND ap_id = {ap_id} LIMIT 1"
 )
+# The same, read ahead for a batch's posts in every group at once (`recall_carried`): with
+# no group to filter on, SQLite goes straight to the id indexes. `{among}` is one list of
+# ids: an array on PostgreSQL, numbered parameters on SQLite, bound once for all three places.
+_CARRIERS = (
+    "SELECT group_id, ap_id, source_ap_id FROM posts "
+    "WHERE ap_id {among} OR source_ap_id {among} "
+    "UNION ALL SELECT group_id, ap_id, '' FROM held_posts WHERE ap_id {among}"
+)
+IDS_PER_READ = 500  # within any SQLite's limit of numbered parameters (999 before 3.32)
+
+
+@dataclass
+class _ReadAhead:
+    """The groups that carried a post when its batch read ahead (`recall_carried`).
+
+    Each group's answer is given once. A second ask for the same group comes from a second
+    copy of the post later in the batch, and the first copy may have been carried since: the
+    batch has written its waiting rows by then, so that ask goes to the database.
+    """
+
+    carriers: frozenset[int]
+    answered: set[int] = field(default_factory=set)
+
+    def take(self, group_id: int) -> bool | None:
+        """Whether the group carried the post, the first time it is asked; None after."""
+        if group_id in self.answered:
+            return None
+        self.answered.add(group_id)
+        return group_id in self.carriers
+
+
+async def recall_carried(ap_ids: Collection[str]) -> None:
+    """Read ahead, for a batch, which groups already carry each of its posts: one query for
+    the batch instead of a replay check per post."""
+    wanted = sorted({ap_id for ap_id in ap_ids if ap_id})  # '' is every post's source id
+    if not wanted or not is_remembering():
+        return
+    carriers: dict[str, set[int]] = {ap_id: set() for ap_id in wanted}
+    for start in range(0, len(wanted), IDS_PER_READ):
+        for row in await _carriers_of(wanted[start : start + IDS_PER_READ]):
+            for ap_id in (row["ap_id"], row["source_ap_id"]):
+                if ap_id in carriers:
+                    carriers[ap_id].add(int(row["group_id"]))
+    for ap_id, groups in carriers.items():
+        remember(("carried", ap_id), _ReadAhead(frozenset(groups)))
+
+
+async def _carriers_of(ap_ids: Sequence[str]) -> list[dict[str, Any]]:
+    connection = Post._meta.db
+    if connection.capabilities.dialect == "postgres":
+        sql = _CARRIERS.format(among="= ANY($1::text[])")
+        return list(await connection.execute_query_dict(sql, [list(ap_ids)]))
+    among = "IN ({})".format(", ".join(f"?{number}" for number in range(1, len(ap_ids) + 1)))
+    return list(await connection.execute_query_dict(_CARRIERS.format(among=among), list(ap_ids)))
 
 
 async def is_carried(group: Group, ap_id: str) -> bool:
-    """The group already holds this post: published, republished, or waiting for review."""
+    """The group already holds this post: published, republished, or waiting for review.
+
+    A batch's posts are answered from what it read ahead, each once (`_ReadAhead`).
+    """
+    ahead = recalled(("carried", ap_id))
+    answer = ahead.take(group.pk) if isinstance(ahead, _ReadAhead) else None
+    if answer is not None:
+        return answer
     connection = Post._meta.db
     mark = "$" if connection.capabilities.dialect == "postgres" else "?"
     sql = _CARRIED.format(group=f"{mark}1", ap_id=f"{mark}2")

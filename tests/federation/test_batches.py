@@ -21,7 +21,8 @@ from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.groups import posting, screening
 from fedgroups.groups.actors import ensure_instance_actor
 from fedgroups.groups.domains import block_domain
-from fedgroups.groups.membership import request_membership
+from fedgroups.groups.membership import decide_membership, request_membership
+from fedgroups.groups.screening import add_keyword
 from fedgroups.models import (
     Actor,
     BlockSeverity,
@@ -30,6 +31,7 @@ from fedgroups.models import (
     HeldPost,
     InboxItem,
     JobState,
+    KeywordAction,
     OutboxActivity,
     Post,
     write_behind,
@@ -37,10 +39,11 @@ from fedgroups.models import (
 from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker
 from tests.factories import make_group, make_remote_actor
+from tests.groups.test_posting import replay_checks
 
 from .delivery_support import inbox_item, local_actor, peer_client
 
-__all__ = ["peer_client"]  # fixture
+__all__ = ["peer_client", "replay_checks"]  # fixtures
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
@@ -448,3 +451,125 @@ async def test_a_batch_reads_the_policy_of_its_authors_servers_once(
     # The limited server's posts wait for review; the others are published.
     assert await HeldPost.filter(group=group).count() == 2
     assert await Post.filter(group=group).count() == 4
+
+
+# --- the replay check, read ahead for the batch (groups/posting.py) ---------------------------
+
+
+async def _recovery_and_grief(settings: Settings) -> tuple[Group, Group, Actor]:
+    """A group that holds posts saying "secret" for review, a members-only group (it
+    republishes its members' posts), and a member of both."""
+    group = await make_group(settings, "recovery")
+    (rosa,) = await _members_elsewhere(group, "rosa")
+    await add_keyword(group, "secret", KeywordAction.HOLD)
+    private = await make_group(settings, "grief", private=True)
+    await request_membership(private, rosa, f"{rosa.ap_id}/follows/grief")
+    await decide_membership(private, rosa, approve=True)
+    return group, private, rosa
+
+
+def _each_kind(rosa: Actor, group: Group, private: Group) -> list[dict[str, Any]]:
+    """A post republished by the members-only group, one published, one held for review."""
+    group_id = group.actor.ap_id
+    return [
+        _by(rosa, 1, private.actor.ap_id),
+        _by(rosa, 2, group_id),
+        _by(rosa, 3, group_id, content="<p>a secret</p>"),
+    ]
+
+
+def _again(activity: dict[str, Any]) -> dict[str, Any]:
+    """Another Create of the same post: the inbox would refuse the same activity id."""
+    return {**activity, "id": f"{activity['id']}/again"}
+
+
+async def _process_all(settings: Settings, federation: Federation) -> None:
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+
+
+async def _taken(group: Group, private: Group) -> tuple[list[str], list[str], list[str]]:
+    """The posts republished, published and held, by their authors' ids."""
+    sources = await Post.filter(group=private).values_list("source_ap_id", flat=True)
+    published = await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True)
+    held = await HeldPost.filter(group=group).order_by("id").values_list("ap_id", flat=True)
+    return list(sources), [str(ap_id) for ap_id in published], [str(ap_id) for ap_id in held]
+
+
+async def test_a_batch_of_new_posts_runs_no_replay_check_of_its_own(
+    settings: Settings, federation: Federation, replay_checks: list[str]
+) -> None:
+    group = await make_group(settings, "recovery")
+    (rosa,) = await _members_elsewhere(group, "rosa")
+    for number in range(1, 6):
+        await _received(_by(rosa, number, group.actor.ap_id))
+    await _process_all(settings, federation)
+    assert replay_checks == []  # one read ahead for the batch answered all five
+    assert await Post.filter(group=group).count() == 5
+    assert await _states() == [JobState.DONE] * 5
+
+
+async def test_replays_of_published_held_and_republished_posts_are_refused_in_a_batch(
+    settings: Settings, federation: Federation, replay_checks: list[str]
+) -> None:
+    group, private, rosa = await _recovery_and_grief(settings)
+    first = _each_kind(rosa, group, private)
+    for activity in first:
+        await _received(activity)
+    await _process_all(settings, federation)
+    taken = await _taken(group, private)
+    assert taken == (
+        [f"{rosa.ap_id}/notes/1"],
+        [f"{rosa.ap_id}/notes/2"],
+        [f"{rosa.ap_id}/notes/3"],
+    )
+    replay_checks.clear()
+    for activity in first:
+        await _received(_again(activity))
+    await _process_all(settings, federation)
+    assert replay_checks == []  # the batch's read-ahead knew all three
+    assert await _taken(group, private) == taken
+    boosted = await OutboxActivity.filter(activity_type="Announce").count()
+    assert boosted == 2  # the published post, once, in both boost forms
+    assert await _states() == [JobState.DONE] * 6
+
+
+async def test_the_same_post_twice_in_one_batch_is_taken_once(
+    settings: Settings, federation: Federation, replay_checks: list[str]
+) -> None:
+    """The second copy must not take the read-ahead's answer, given before the first copy
+    was taken: it asks the database. A republished post has no unique key to fall back on."""
+    group, private, rosa = await _recovery_and_grief(settings)
+    for activity in _each_kind(rosa, group, private):
+        await _received(activity)
+        await _received(_again(activity))
+    await _process_all(settings, federation)
+    taken = await _taken(group, private)
+    assert taken == (
+        [f"{rosa.ap_id}/notes/1"],
+        [f"{rosa.ap_id}/notes/2"],
+        [f"{rosa.ap_id}/notes/3"],
+    )
+    assert await OutboxActivity.filter(activity_type="Announce").count() == 2
+    assert await OutboxActivity.filter(activity_type="Create", actor=private.actor).count() == 1
+    assert len(replay_checks) == 3  # the second copies alone
+    assert await _states() == [JobState.DONE] * 6
+
+
+async def test_a_read_ahead_answer_does_not_outlive_an_item_that_is_not_a_post(
+    settings: Settings, federation: Federation, replay_checks: list[str]
+) -> None:
+    group, private, rosa = await _recovery_and_grief(settings)
+    held = _each_kind(rosa, group, private)[2]
+    await _received(held)
+    await _process_all(settings, federation)
+    replay_checks.clear()
+    # Read ahead as held; the author withdraws it, then sends it again, in the same batch.
+    note_id = held["object"]["id"]
+    withdrawal = {"id": f"{note_id}/delete", "type": "Delete", "actor": rosa.ap_id}
+    await _received({**withdrawal, "object": note_id})
+    await _received(_again(held))
+    await _process_all(settings, federation)
+    assert await HeldPost.filter(group=group).values_list("ap_id", flat=True) == [note_id]
+    assert len(replay_checks) == 1  # the Delete emptied the memo: the database was asked
+    assert await _states() == [JobState.DONE] * 3

@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 
 from fedgroups.activitypub.parse import parse_post
+from fedgroups.federation.memo import remembering
 from fedgroups.groups import posting
 from fedgroups.groups.departures import account_deleted
 from fedgroups.groups.membership import decide_membership, is_member, request_membership
-from fedgroups.groups.posting import delete_post, receive_post, thread_root_of, update_post
+from fedgroups.groups.posting import (
+    delete_post,
+    is_carried,
+    recall_carried,
+    receive_post,
+    thread_root_of,
+    update_post,
+)
 from fedgroups.groups.screening import add_keyword
 from fedgroups.models import Actor, Delivery, Group, HeldPost, KeywordAction, OutboxActivity, Post
 from fedgroups.settings import Settings
@@ -166,3 +174,81 @@ async def test_the_replay_check_finds_a_post_by_its_id_not_by_walking_the_group(
     assert "idx_posts_ap_id (ap_id=?)" in details
     assert "idx_posts_source_ap_id (source_ap_id=?)" in details
     assert "(group_id=?)" not in details.split("held_posts")[0]
+
+
+async def test_the_read_ahead_finds_posts_by_their_ids_too(db: None, settings: Settings) -> None:
+    """A batch reads ahead for its posts in every group: by their ids alone, never a walk
+    through the posts table."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    sql = posting._CARRIERS.format(among="IN (?1, ?2)")
+    plan = await Post._meta.db.execute_query_dict(f"EXPLAIN QUERY PLAN {sql}", ["x", "y"])
+    details = " | ".join(str(row["detail"]) for row in plan)
+    assert "idx_posts_ap_id (ap_id=?)" in details
+    assert "idx_posts_source_ap_id (source_ap_id=?)" in details
+    assert "SCAN posts" not in details
+
+
+# --- the replay check read ahead for a batch ----------------------------------------------------
+
+
+class _CountedSql(str):
+    """The replay check's SQL, counting each time it is put together to be run."""
+
+    runs: list[str]
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        sql = super().format(*args, **kwargs)
+        self.runs.append(sql)
+        return sql
+
+
+@pytest.fixture
+def replay_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every replay check that goes to the database (one statement each)."""
+    counted = _CountedSql(posting._CARRIED)
+    counted.runs = []
+    monkeypatch.setattr(posting, "_CARRIED", counted)
+    return counted.runs
+
+
+async def test_a_batch_reads_ahead_which_groups_carry_its_posts_and_answers_each_once(
+    db: None, settings: Settings, replay_checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rosa = await remote_actor("peer.test")
+    watched = await make_group(settings, "recovery")
+    await request_membership(watched, rosa, "https://peer.test/follows/1")
+    await add_keyword(watched, "secret", KeywordAction.HOLD)
+    private = await make_group(settings, "grief", private=True)
+    await request_membership(private, rosa, "https://peer.test/follows/2")
+    await decide_membership(private, rosa, approve=True)
+    assert await receive_post(watched, rosa, parse_post(note(1))) is not None
+    assert await receive_post(watched, rosa, parse_post(note(2, content="<p>secret</p>"))) is None
+    republished = parse_post(note(3, to=[PUBLIC, private.actor.ap_id]))
+    assert await receive_post(private, rosa, republished) is not None
+    replay_checks.clear()
+    monkeypatch.setattr(posting, "IDS_PER_READ", 2)  # several statements for these four ids
+    ids = [f"https://peer.test/notes/{number}" for number in range(1, 5)]
+    with remembering({}):
+        await recall_carried(ids)
+        asked = [(watched, 1), (watched, 2), (private, 3), (private, 1), (watched, 3), (watched, 4)]
+        answers = [await is_carried(group, ids[number - 1]) for group, number in asked]
+        assert answers == [True, True, True, False, False, False]
+        assert replay_checks == []  # published, held, republished, elsewhere, new: all read
+        # Asked again, the same group's answer comes from the database, which may know more.
+        assert await is_carried(watched, ids[0]) and not await is_carried(watched, ids[3])
+        assert len(replay_checks) == 2
+
+
+async def test_without_a_batch_or_a_read_ahead_the_replay_check_asks_the_database(
+    db: None, settings: Settings, replay_checks: list[str]
+) -> None:
+    _, _, stored = await _member_post(settings)
+    group = await Group.get(pk=stored.group_id)
+    replay_checks.clear()
+    await recall_carried([stored.ap_id])  # outside a batch: nothing is kept
+    assert await is_carried(group, stored.ap_id)
+    with remembering({}):
+        await recall_carried(["https://peer.test/notes/9"])
+        assert await is_carried(group, stored.ap_id)  # not among the ids read ahead
+    assert len(replay_checks) == 2

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fedgroups.federation.context import Federation
 from fedgroups.federation.memo import remember, remembered
 from fedgroups.groups.membership import recall_memberships
+from fedgroups.groups.posting import recall_carried
 from fedgroups.groups.screening import recall_policies
 from fedgroups.models import Actor, ActorKind, Group, InboxItem
 
@@ -46,6 +48,18 @@ async def recall_senders(ap_ids: set[str]) -> None:
         remember(("actor", actor.ap_id), actor)
     await recall_memberships([actor.pk for actor in actors])
     await recall_policies({actor.domain for actor in actors if not actor.is_local})
+
+
+async def recall_posts(items: Iterable[InboxItem]) -> None:
+    """Read ahead, for a batch, which groups already carry the posts its Creates embed (a post
+    given by id only is fetched, alone, outside the batch)."""
+    ap_ids = set()
+    for item in items:
+        embedded = embedded_object(item.body) if item.activity_type == "Create" else None
+        ap_id = embedded.get("id") if embedded else None
+        if isinstance(ap_id, str):
+            ap_ids.add(ap_id)
+    await recall_carried(ap_ids)
 
 
 async def local_groups(ap_ids: set[str] | frozenset[str]) -> list[Group]:
