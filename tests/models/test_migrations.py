@@ -179,3 +179,55 @@ async def test_every_migration_upgrades_a_postgres_database_that_holds_data() ->
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.close()
+
+
+_PG_INDEXES = """
+SELECT t.relname AS table_name, array_agg(a.attname ORDER BY k.n) AS columns
+FROM pg_index i
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_namespace s ON s.oid = t.relnamespace
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+WHERE s.nspname = 'public'
+GROUP BY t.relname, i.indexrelid
+"""
+
+
+async def _postgres_indexed_columns(url: str) -> dict[str, set[tuple[str, ...]]]:
+    connection = await asyncpg.connect(url)
+    try:
+        found: dict[str, set[tuple[str, ...]]] = {}
+        for row in await connection.fetch(_PG_INDEXES):
+            found.setdefault(row["table_name"], set()).add(tuple(row["columns"]))
+        return found
+    finally:
+        await connection.close()
+
+
+@pytest.mark.skipif(not _POSTGRES_SERVER, reason="needs FEDGROUPS_TEST_POSTGRES")
+async def test_migrated_postgres_has_every_index_the_models_declare(tmp_path: Path) -> None:
+    """An operation that adds a column may leave its declared index behind (posts.source_ap_id
+    had none on PostgreSQL, so looking a post up by its source read the whole table)."""
+    names = [f"fedgroups_indexes_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    server = await asyncpg.connect(_POSTGRES_SERVER)
+    urls = [_POSTGRES_SERVER.rstrip("/").rpartition("/")[0] + f"/{name}" for name in names]
+    try:
+        for name in names:
+            await server.execute(f'CREATE DATABASE "{name}"')
+        migrated, generated = urls
+        await migrate(
+            Settings.from_env(
+                {"FEDGROUPS_DATABASE_URL": migrated, "FEDGROUPS_DATA_DIR": str(tmp_path)}
+            )
+        )
+        async with TortoiseContext() as context:
+            await context.init(config=tortoise_config(generated))
+            await context.generate_schemas()
+        have = await _postgres_indexed_columns(migrated)
+        want = await _postgres_indexed_columns(generated)
+        missing = {table: want[table] - have.get(table, set()) for table in want}
+        assert {table: columns for table, columns in missing.items() if columns} == {}
+    finally:
+        for name in names:
+            await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
