@@ -59,10 +59,11 @@ Alone = Callable[[InboxItem, Exception | None], Awaitable[None]]
 
 
 async def run_batch(
-    items: Sequence[InboxItem], process: Process, alone: Alone, *, seconds: float = BATCH_SECONDS
+    items: Sequence[InboxItem], process: Process, alone: Alone, *, seconds: float | None = None
 ) -> None:
     """Process `items` in order, as many per transaction as go through; `alone` handles the
-    items a batch stops at."""
+    items a batch stops at. A transaction takes no new item after `seconds` (BATCH_SECONDS)."""
+    seconds = BATCH_SECONDS if seconds is None else seconds
     pending = list(items)
     memo: dict[Hashable, Any] = {}  # kept across the batch's transactions while only posts run
     await _prepare(process, pending, memo)

@@ -12,7 +12,7 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.transactions import in_transaction
 
-from fedgroups.federation import delivery
+from fedgroups.federation import batches, delivery
 from fedgroups.federation.batches import run_batch
 from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
@@ -45,6 +45,13 @@ from .delivery_support import inbox_item, local_actor, peer_client
 
 __all__ = ["peer_client", "replay_checks"]  # fixtures
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+@pytest.fixture(autouse=True)
+def unhurried_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count a batch's statements: a slow machine must not split a batch in two
+    because its first item took longer than a transaction's time."""
+    monkeypatch.setattr(batches, "BATCH_SECONDS", 60.0)
 
 
 def _worker(settings: Settings, client: httpx.AsyncClient, process: InboxProcessor) -> Worker:
