@@ -215,31 +215,19 @@ async def _attempt(
     of that name undoes the failing item alone, since nothing after it has run. (PostgreSQL
     keeps 64 subtransactions per transaction in its fast path: BATCH_SIZE stays below that.)
     """
-    if item.activity_type not in POSTS:
+    is_post = item.activity_type in POSTS
+    if not is_post:
         memo.clear()
-        await connection.execute_query(f"SAVEPOINT {_SAVEPOINT}")
-        try:
-            with (
-                offline(),
-                remembering(None),
-                under_item_savepoint(False),
-                writing_behind(None),
-            ):
-                await process(item)
-        except Ignored as exc:
-            return str(exc)
-        except Exception:
-            await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            raise
-        return None
     waiting.begin_item()
     with lazy_savepoint(connection, _SAVEPOINT) as savepoint:
+        if not is_post:
+            await savepoint.take()  # it may write in any way: protected from its start
         try:
             with (
                 offline(),
-                remembering(memo),
-                under_item_savepoint(),
-                writing_behind(waiting),
+                remembering(memo if is_post else None),
+                under_item_savepoint(is_post),
+                writing_behind(waiting if is_post else None),
             ):
                 await process(item)
         except Ignored as exc:
