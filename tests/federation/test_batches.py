@@ -45,6 +45,8 @@ from .delivery_support import inbox_item, local_actor, peer_client
 
 __all__ = ["peer_client", "replay_checks"]  # fixtures
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# Five items whose third failed and waits for its retry, the others done.
+THIRD_OF_FIVE_LEFT_QUEUED = [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +92,7 @@ async def test_a_failing_item_is_isolated_and_the_others_commit(
     await _worker(settings, peer_client, process).run_until_idle()
     ids = [item.activity_ap_id for item in items]
     assert calls == ids  # each processed once; the failure did not stop the ones after it
-    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+    assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
     assert await _effects() == ids[:2] + ids[3:]  # what the failing item wrote is rolled back
     failed = await InboxItem.get(id=items[2].id)
     assert failed.attempts == 1 and failed.last_error.startswith("RuntimeError: the handler")
@@ -193,7 +195,7 @@ async def test_a_nested_transaction_in_a_post_is_undone_with_it_alone(
     await _worker(settings, peer_client, process).run_until_idle()
     ids = [item.activity_ap_id for item in items]
     assert await _effects() == ids[:2] + ids[3:]
-    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+    assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
 
 
 async def test_a_read_that_fails_before_any_write_undoes_the_batch_and_it_is_redone(
@@ -216,7 +218,7 @@ async def test_a_read_that_fails_before_any_write_undoes_the_batch_and_it_is_red
     # Undone, redone up to the failing item, which is then failed with its error, alone.
     assert calls == ["0", "1", "2", "0", "1", "3", "4"]
     assert await _effects() == ids[:2] + ids[3:]  # each written once
-    assert await _states() == [JobState.DONE] * 2 + [JobState.QUEUED] + [JobState.DONE] * 2
+    assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
     failed = await InboxItem.get(id=items[2].id)
     assert failed.attempts == 1 and "no_such_column" in failed.last_error
 
