@@ -7,6 +7,7 @@ import sys
 import uvicorn
 
 from fedgroups.app import create_app
+from fedgroups.heap import settle_heap
 from fedgroups.settings import Settings
 
 
@@ -20,6 +21,7 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
         await super().startup(sockets=sockets)  # type: ignore[arg-type]
         if self.started:
+            settle_heap()  # what start-up built lives as long as the process
             host, port = self.config.host, self.config.port
             print(f"fedgroups serving {self._base_url} on http://{host}:{port}", flush=True)
 

@@ -1,4 +1,4 @@
-"""The worker process freezes what start-up built and collects young objects less often."""
+"""Long-running processes freeze what start-up built and collect young objects less often."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import gc
 from typing import Any
 
 import pytest
+import uvicorn
 
-from fedgroups import cli, heap
+from fedgroups import cli, heap, server
 from fedgroups.settings import Settings
 
 
@@ -38,3 +39,19 @@ def test_the_worker_command_settles_the_heap_before_its_loop_starts(
     monkeypatch.setattr(cli.uvloop, "run", run)
     cli._worker(settings, argparse.Namespace(concurrency=4))
     assert order == ["settle", "loop"]
+
+
+async def test_serve_settles_the_heap_once_started_before_it_announces_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order: list[str] = []
+
+    async def started(self: uvicorn.Server, sockets: Any = None) -> None:
+        self.started = True  # the lifespan ran and the socket is bound
+
+    monkeypatch.setattr(uvicorn.Server, "startup", started)
+    monkeypatch.setattr(server, "settle_heap", lambda: order.append("settle"))
+    announcing = server._AnnouncingServer(uvicorn.Config(app=None), "https://groups.example")
+    await announcing.startup()
+    order.append(capsys.readouterr().out.split(" ")[1])
+    assert order == ["settle", "serving"]
