@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from fedgroups.federation import queue
@@ -76,7 +75,11 @@ async def run_batch(
             memo.clear()
             halt = failure
             continue
-        except (BaseORMException, OSError):  # the batch's own statements or commit failed
+        except Exception:  # the batch's own statements or commit failed; all rolled back
+            # Whatever the driver raised: one post's row that the database refuses (an error
+            # the ORM does not translate, say) must not fail the whole claim at every lease
+            # until all its items are given up on. The first item runs alone and the batch
+            # goes on after it, so the culprit is reached and fails on its own.
             log.exception("a batch of %d inbox items was rolled back", len(pending))
             committed, stop = 0, _Stop(None)
         pending = pending[committed:]
@@ -93,7 +96,7 @@ async def _prepare(process: Process, items: Sequence[InboxItem], memo: dict[Hash
     try:
         with remembering(memo):
             await process.prepare(items)
-    except (BaseORMException, OSError):  # each item will look up what it needs itself
+    except Exception:  # each item will look up what it needs itself
         log.exception("reading ahead for a batch of %d inbox items failed", len(items))
         memo.clear()
 

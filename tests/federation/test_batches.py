@@ -417,6 +417,59 @@ async def test_a_post_that_writes_at_once_waits_for_the_rows_before_it(
     assert await _states() == [JobState.DONE] * 3
 
 
+@pytest.fixture
+async def posts_saying_poison_refused(federation: Federation) -> AsyncIterator[None]:
+    """The database itself refuses a post whose text says "poison": a real failure of the
+    batch's multi-row INSERT, on either database. Dropped afterwards (PostgreSQL's test
+    database outlives the test)."""
+    connection = Post._meta.db
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.content LIKE '%poison%' THEN RAISE EXCEPTION 'poison refused'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql; "
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON posts "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_poison();"
+        )
+    else:
+        await connection.execute_script(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON posts "
+            "WHEN NEW.content LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poison refused'); END;"
+        )
+    yield
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            "DROP TRIGGER refuse_poison ON posts; DROP FUNCTION refuse_poison();"
+        )
+
+
+async def test_a_batch_whose_write_fails_keeps_the_other_posts_and_retries_the_culprit(
+    settings: Settings, federation: Federation, posts_saying_poison_refused: None
+) -> None:
+    group = await make_group(settings, "recovery")
+    rosa, _ = await _members_elsewhere(group, "rosa", "ines")
+    contents = ["<p>one</p>", "<p>two</p>", "<p>poison</p>", "<p>four</p>", "<p>five</p>"]
+    for number, content in enumerate(contents, start=1):
+        await _received(_by(rosa, number, group.actor.ap_id, content=content))
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+    kept = [f"{rosa.ap_id}/notes/{number}" for number in (1, 2, 4, 5)]
+    assert await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True) == kept
+    assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
+    culprit = await InboxItem.get(activity_ap_id=f"{rosa.ap_id}/creates/3")
+    assert culprit.attempts == 1 and "poison refused" in culprit.last_error
+    # The batches rolled back left nothing behind: each kept post boosted once per form and
+    # delivered once per shared inbox, in the order the posts came.
+    boosted = (
+        await Delivery.filter(
+            inbox_url="https://peer1.test/inbox", activity__activity_type="Announce"
+        )
+        .order_by("id")
+        .values_list("activity__object_ap_id", flat=True)
+    )
+    assert boosted == [note for note in kept for _ in range(2)]
+
+
 async def test_a_batch_works_out_its_members_inboxes_once_per_audience(
     settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
