@@ -291,6 +291,9 @@ async def _republish(group: Group, author: Actor, draft: Draft, root: str | None
     fields = dict(draft.fields)
     fields["content"] = credited(author, fields["content"])
     async with in_transaction():
+        earlier = await _republished_meanwhile(group, draft.ap_id)
+        if earlier is not None:
+            return earlier  # the group has said it once: never twice to its members
         stored = await Post.create(
             ap_id=new_note_id(group),
             source_ap_id=draft.ap_id,
@@ -305,6 +308,29 @@ async def _republish(group: Group, author: Actor, draft: Draft, root: str | None
         )
         await publish_note(group, stored)
     return stored
+
+
+# Republishing one source in one group, one process at a time (PostgreSQL): the second waits
+# until the first commits, then finds its copy.
+_REPUBLISHING_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+
+
+async def _republished_meanwhile(group: Group, source_ap_id: str) -> Post | None:
+    """The group's copy of `source_ap_id` if another process republished it after this
+    post's replay check, which a batch reads ahead before its transaction begins.
+
+    Read inside the transaction that will store the copy, serialised with every other
+    writer's: SQLite's transactions hold the write lock from their first statement
+    (`sqlite_backend.py`); on PostgreSQL an advisory lock on the group and the source is
+    held until the transaction ends. A republished post has its own id, so no unique index
+    on `ap_id` catches a second copy, as it does for a boost.
+    """
+    connection = Post._meta.db
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query(_REPUBLISHING_LOCK, [f"{group.pk} {source_ap_id}"])
+    # By the source's index, then by group (as `live_copy`): few groups carry one post.
+    copies = await Post.filter(source_ap_id=source_ap_id).order_by("id")
+    return next((copy for copy in copies if copy.group_id == group.pk), None)  # type: ignore[attr-defined]
 
 
 async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:

@@ -16,6 +16,7 @@ from fedgroups.federation import batches, delivery
 from fedgroups.federation.batches import run_batch
 from fedgroups.federation.context import Federation, start_federation
 from fedgroups.federation.dispatch import make_inbox_processor
+from fedgroups.federation.handlers import common as handlers_common
 from fedgroups.federation.offline import NetworkNeeded, check_online
 from fedgroups.federation.signatures import SchemePreferences
 from fedgroups.groups import posting, screening
@@ -594,6 +595,32 @@ async def test_replays_of_published_held_and_republished_posts_are_refused_in_a_
     boosted = await OutboxActivity.filter(activity_type="Announce").count()
     assert boosted == 2  # the published post, once, in both boost forms
     assert await _states() == [JobState.DONE] * 6
+
+
+async def test_a_post_republished_by_another_process_meanwhile_is_not_republished_again(
+    settings: Settings, federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _group, private, rosa = await _recovery_and_grief(settings)
+    activity = _by(rosa, 1, private.actor.ap_id)
+    note = activity["object"]["id"]
+    recall = posting.recall_carried
+
+    async def read_ahead_then_lose_the_race(ap_ids: Any) -> None:
+        await recall(ap_ids)  # the batch learns the group does not carry the post yet
+        # Another worker process commits its republished copy before this batch writes.
+        await Post.create(
+            ap_id=f"{private.actor.ap_id}/notes/elsewhere", source_ap_id=note, group=private,
+            author=rosa, publisher=private.actor, is_public=False, content="<p>post 1</p>",
+            published_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    monkeypatch.setattr(handlers_common, "recall_carried", read_ahead_then_lose_the_race)
+    await _received(activity)
+    await _process_all(settings, federation)
+    copies = await Post.filter(group=private).values_list("ap_id", flat=True)
+    assert copies == [f"{private.actor.ap_id}/notes/elsewhere"]
+    assert not await OutboxActivity.filter(activity_type="Create").exists()  # said once only
+    assert await _states() == [JobState.DONE]
 
 
 async def test_the_same_post_twice_in_one_batch_is_taken_once(

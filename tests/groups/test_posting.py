@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from tortoise.transactions import in_transaction
 
 from fedgroups.activitypub.parse import parse_post
 from fedgroups.federation.memo import remembering
@@ -11,7 +14,9 @@ from fedgroups.groups.departures import account_deleted
 from fedgroups.groups.membership import decide_membership, is_member, request_membership
 from fedgroups.groups.posting import (
     delete_post,
+    draft_of,
     is_carried,
+    publish_draft,
     recall_carried,
     receive_post,
     thread_root_of,
@@ -252,3 +257,38 @@ async def test_without_a_batch_or_a_read_ahead_the_replay_check_asks_the_databas
         await recall_carried(["https://peer.test/notes/9"])
         assert await is_carried(group, stored.ap_id)  # not among the ids read ahead
     assert len(replay_checks) == 2
+
+
+async def test_two_processes_republishing_one_post_store_one_copy(
+    db: None, settings: Settings
+) -> None:
+    """Each took the post past its replay check; the second waits for the first to commit
+    and then finds its copy (PostgreSQL: the advisory lock; SQLite: the write lock)."""
+    rosa = await remote_actor("peer.test")
+    private = await make_group(settings, "grief", private=True)
+    await request_membership(private, rosa, "https://peer.test/follows/2")
+    await decide_membership(private, rosa, approve=True)
+    draft = draft_of(parse_post(note(7, to=[PUBLIC, private.actor.ap_id])))
+    stored, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> Post:
+        async with in_transaction():
+            post = await publish_draft(private, rosa, draft)
+            stored.set()
+            await release.wait()  # not committed yet
+        return post
+
+    async def second() -> Post:
+        await stored.wait()
+        async with in_transaction():
+            return await publish_draft(private, rosa, draft)
+
+    taking, retaking = asyncio.create_task(first()), asyncio.create_task(second())
+    await stored.wait()
+    await asyncio.sleep(0.3)
+    assert not retaking.done()  # it waits for the first to commit
+    release.set()
+    first_copy, second_answer = await taking, await retaking
+    assert second_answer.pk == first_copy.pk
+    assert await Post.filter(group=private).count() == 1
+    assert await OutboxActivity.filter(activity_type="Create").count() == 1
