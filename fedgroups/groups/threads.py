@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -20,6 +21,7 @@ from fedgroups.models import Actor, Group, MembershipRole, MembershipState
 THREADS_PER_PAGE = 20
 MAX_THREAD_POSTS = 500
 SCAN_BATCH = 200
+MAX_SKIPPED_THREADS = 500  # threads left out by name in one read (bound parameters)
 Scope = QuerySet[Any]  # the live (not deleted) posts of one group
 
 
@@ -87,22 +89,36 @@ async def _active_thread_keys(scope: Scope, wanted: int) -> list[tuple[str, date
     """The first `wanted` threads by last activity, with that moment.
 
     Walks the group's posts newest first (the (group, published_at) index) and keeps each
-    thread the first time one of its posts appears: that post is the thread's latest.
+    thread the first time one of its posts appears: that post is the thread's latest. Each
+    read after the first leaves out the threads already seen, so a busy thread (a daily
+    check-in with thousands of fresh replies) costs the database a filter, not thousands of
+    rows sent here; it resumes after the last post read (keyset), never by OFFSET.
     """
     seen: dict[str, datetime] = {}
-    offset, batch = 0, wanted + 4  # a quiet group's page is one short read; busy threads grow it
+    after: tuple[datetime, int] | None = None
+    batch = wanted + 4  # a quiet group's page is one short read
     while len(seen) < wanted:
+        query = scope
+        if seen:
+            known = list(seen)[:MAX_SKIPPED_THREADS]  # only a shortcut: `seen` decides
+            query = query.exclude(thread_root__in=known).exclude(ap_id__in=known)
+        if after is not None:
+            published, last_id = after
+            query = query.filter(
+                Q(published_at__lt=published) | Q(published_at=published, id__lt=last_id)
+            )
         rows = (
-            await scope.order_by("-published_at", "-id")
-            .offset(offset)
+            await query.order_by("-published_at", "-id")
             .limit(batch)
-            .values_list("ap_id", "thread_root", "published_at")
+            .values_list("id", "ap_id", "thread_root", "published_at")
         )
-        for ap_id, root, published_at in rows:
+        for _id, ap_id, root, published_at in rows:
             seen.setdefault(str(root or ap_id), published_at)
         if len(rows) < batch:
             break
-        offset, batch = offset + batch, max(batch, min(batch * 2, SCAN_BATCH))
+        last = rows[-1]
+        after = (last[3], int(last[0]))
+        batch = max(batch, min(batch * 2, SCAN_BATCH))
     return list(seen.items())[:wanted]
 
 
