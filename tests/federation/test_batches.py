@@ -8,8 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
-from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.transactions import in_transaction
 
 from fedgroups.federation import batches, delivery
@@ -41,6 +39,7 @@ from fedgroups.settings import Settings
 from fedgroups.worker import InboxProcessor, Worker
 from tests.factories import make_group, make_remote_actor
 from tests.groups.test_posting import replay_checks
+from tests.statements import watch_statements
 
 from .delivery_support import inbox_item, local_actor, peer_client
 
@@ -150,17 +149,12 @@ async def test_a_batch_commits_together_and_settles_in_one_statement(db: None) -
 def savepoints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SAVEPOINT statement an item's run issues, on either database."""
     issued: list[str] = []
-    for client in (SqliteClient, AsyncpgDBClient):
-        execute_query = client.execute_query
 
-        async def counted(
-            self: Any, query: str, values: Any = None, *, _run: Any = execute_query
-        ) -> Any:
-            if query.startswith("SAVEPOINT inbox_item"):
-                issued.append(query)
-            return await _run(self, query, values)
+    def seen(query: str, _result: Any) -> None:
+        if query.startswith("SAVEPOINT inbox_item"):
+            issued.append(query)
 
-        monkeypatch.setattr(client, "execute_query", counted)
+    watch_statements(monkeypatch, seen)
     return issued
 
 

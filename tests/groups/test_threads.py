@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
-from tortoise.backends.sqlite.client import SqliteClient
 
 from fedgroups.groups import threads
 from fedgroups.models import Actor, Group, Post
 from fedgroups.settings import Settings
 from tests.factories import make_group
 from tests.groups.test_membership import remote_actor
+from tests.statements import watch_statements
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -30,18 +29,12 @@ def _post(group: Group, author: Actor, ap_id: str, minutes: float, root: str = "
 def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each SELECT sent back, on either database."""
     counts: list[int] = []
-    for client in (SqliteClient, AsyncpgDBClient):
-        execute_query = client.execute_query
 
-        async def counted(
-            self: Any, query: str, values: Any = None, *, _run: Any = execute_query
-        ) -> Any:
-            result = await _run(self, query, values)
-            if query.lstrip().upper().startswith("SELECT"):
-                counts.append(len(result[1]))
-            return result
+    def seen(query: str, result: Any) -> None:
+        if query.lstrip().upper().startswith("SELECT"):
+            counts.append(len(result[1]))
 
-        monkeypatch.setattr(client, "execute_query", counted)
+    watch_statements(monkeypatch, seen)
     return counts
 
 
