@@ -257,6 +257,22 @@ async def _received(activity: dict[str, Any]) -> InboxItem:
     )
 
 
+async def _process_all(settings: Settings, federation: Federation) -> None:
+    """Run a worker over every queued item, as `fedgroups worker` does, until none is left."""
+    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
+    await worker.run_until_idle()
+
+
+async def _boosts_to(inbox: str) -> list[str]:
+    """The posts boosted to `inbox`, in the order they go out (deliveries by id)."""
+    rows = (
+        await Delivery.filter(inbox_url=inbox, activity__activity_type="Announce")
+        .order_by("id")
+        .values_list("activity__object_ap_id", flat=True)
+    )
+    return [str(ap_id) for ap_id in rows]
+
+
 async def test_a_thread_in_one_batch_is_stored_in_order_and_replays_are_dropped(
     settings: Settings, federation: Federation
 ) -> None:
@@ -269,8 +285,7 @@ async def test_a_thread_in_one_batch_is_stored_in_order_and_replays_are_dropped(
     reply["to"] = [PUBLIC]
     for activity in (_create(1, group_id), reply, _create(3, group_id, note=1)):
         await _received(activity)
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     posts = await Post.filter(group=group).order_by("id").values_list("ap_id", "thread_root")
     assert posts == [("https://peer.test/notes/1", ""), ("https://peer.test/notes/2", posts[0][0])]
     boosts = await OutboxActivity.filter(activity_type="Announce").values_list(
@@ -297,8 +312,7 @@ async def test_a_post_that_fails_half_way_leaves_nothing_and_the_batch_goes_on(
     monkeypatch.setattr(posting, "announce", announce_or_trip)
     for number in (1, 2, 3):
         await _received(_create(number, group.actor.ap_id))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     stored = await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True)
     assert stored == ["https://peer.test/notes/1", "https://peer.test/notes/3"]
     assert await _states() == [JobState.DONE, JobState.QUEUED, JobState.DONE]
@@ -339,8 +353,7 @@ async def test_a_batch_of_posts_is_written_with_one_insert_per_table(
     monkeypatch.setattr(write_behind, "_insert", counted)
     for number in range(1, 6):
         await _received(_by(rosa, number, group.actor.ap_id))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     # Five posts, each boosted in both forms (software unknown) to three shared inboxes.
     assert inserts == [("posts", 5), ("outbox_activities", 10), ("deliveries", 30)]
     assert await _states() == [JobState.DONE] * 5
@@ -348,12 +361,7 @@ async def test_a_batch_of_posts_is_written_with_one_insert_per_table(
     assert await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True) == notes
     # Every inbox gets the boosts in the order the posts came (deliveries go out by id).
     for inbox in ("https://peer0.test/inbox", "https://peer2.test/inbox"):
-        boosted = (
-            await Delivery.filter(inbox_url=inbox, activity__activity_type="Announce")
-            .order_by("id")
-            .values_list("activity__object_ap_id", flat=True)
-        )
-        assert boosted == [note for note in notes for _ in range(2)]
+        assert await _boosts_to(inbox) == [note for note in notes for _ in range(2)]
 
 
 async def test_a_copy_stored_meanwhile_elsewhere_is_not_announced_twice(
@@ -377,8 +385,7 @@ async def test_a_copy_stored_meanwhile_elsewhere_is_not_announced_twice(
     monkeypatch.setattr(write_behind, "_insert_posts", raced)
     for number in (1, 2, 3):
         await _received(_by(rosa, number, group.actor.ap_id))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     boosted = await OutboxActivity.filter(activity_type="Announce").values_list(
         "object_ap_id", flat=True
     )
@@ -398,8 +405,7 @@ async def test_a_post_that_writes_at_once_waits_for_the_rows_before_it(
     private["to"] = [group_id]
     for activity in (_by(rosa, 1, group_id), private, _by(rosa, 3, group_id)):
         await _received(activity)
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     written = (
         await OutboxActivity.exclude(activity_type="Accept")
         .order_by("id")
@@ -446,8 +452,7 @@ async def test_a_batch_whose_write_fails_keeps_the_other_posts_and_retries_the_c
     contents = ["<p>one</p>", "<p>two</p>", "<p>poison</p>", "<p>four</p>", "<p>five</p>"]
     for number, content in enumerate(contents, start=1):
         await _received(_by(rosa, number, group.actor.ap_id, content=content))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     kept = [f"{rosa.ap_id}/notes/{number}" for number in (1, 2, 4, 5)]
     assert await Post.filter(group=group).order_by("id").values_list("ap_id", flat=True) == kept
     assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
@@ -455,14 +460,7 @@ async def test_a_batch_whose_write_fails_keeps_the_other_posts_and_retries_the_c
     assert culprit.attempts == 1 and "poison refused" in culprit.last_error
     # The batches rolled back left nothing behind: each kept post boosted once per form and
     # delivered once per shared inbox, in the order the posts came.
-    boosted = (
-        await Delivery.filter(
-            inbox_url="https://peer1.test/inbox", activity__activity_type="Announce"
-        )
-        .order_by("id")
-        .values_list("activity__object_ap_id", flat=True)
-    )
-    assert boosted == [note for note in kept for _ in range(2)]
+    assert await _boosts_to("https://peer1.test/inbox") == [note for note in kept for _ in range(2)]
 
 
 async def test_a_batch_works_out_its_members_inboxes_once_per_audience(
@@ -480,8 +478,7 @@ async def test_a_batch_works_out_its_members_inboxes_once_per_audience(
     monkeypatch.setattr(delivery, "_plan", counted)
     for number in range(1, 6):
         await _received(_by(rosa, number, group.actor.ap_id))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     assert plans == [2, 2]  # both boost forms (software unknown), not ten times
     assert await Delivery.filter(activity__activity_type="Announce").count() == 5 * 2 * 2
 
@@ -502,8 +499,7 @@ async def test_a_batch_reads_the_policy_of_its_authors_servers_once(
     monkeypatch.setattr(screening, "policy_for", counted)
     for number, member in enumerate(members * 2):
         await _received(_by(member, number, group.actor.ap_id))
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
+    await _process_all(settings, federation)
     assert reads == [["peer0.test", "peer1.test", "peer2.test"]]
     # The limited server's posts wait for review; the others are published.
     assert await HeldPost.filter(group=group).count() == 2
@@ -538,11 +534,6 @@ def _each_kind(rosa: Actor, group: Group, private: Group) -> list[dict[str, Any]
 def _again(activity: dict[str, Any]) -> dict[str, Any]:
     """Another Create of the same post: the inbox would refuse the same activity id."""
     return {**activity, "id": f"{activity['id']}/again"}
-
-
-async def _process_all(settings: Settings, federation: Federation) -> None:
-    worker = Worker(settings, federation.client, federation.prefs, make_inbox_processor(federation))
-    await worker.run_until_idle()
 
 
 async def _taken(group: Group, private: Group) -> tuple[list[str], list[str], list[str]]:
