@@ -33,7 +33,7 @@ from fedgroups.groups.republish import (
 )
 from fedgroups.groups.screening import Outcome, screen_post, screen_words
 from fedgroups.models import Actor, Group, HeldPost, ModerationAction, Post
-from fedgroups.models.post import live_copy
+from fedgroups.models.post import live_copy, republished_copy
 from fedgroups.models.write_behind import FlushFirst, deferring
 
 
@@ -328,9 +328,7 @@ async def _republished_meanwhile(group: Group, source_ap_id: str) -> Post | None
     connection = Post._meta.db
     if connection.capabilities.dialect == "postgres":
         await connection.execute_query(_REPUBLISHING_LOCK, [f"{group.pk} {source_ap_id}"])
-    # By the source's index, then by group (as `live_copy`): few groups carry one post.
-    copies = await Post.filter(source_ap_id=source_ap_id).order_by("id")
-    return next((copy for copy in copies if copy.group_id == group.pk), None)  # type: ignore[attr-defined]
+    return await republished_copy(group.pk, source_ap_id)
 
 
 async def _authored_copies(author: Actor, ap_id: str) -> list[Post]:

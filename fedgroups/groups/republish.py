@@ -18,6 +18,7 @@ from fedgroups.activitypub.notes import GroupNote, render_group_note
 from fedgroups.groups.membership import approved_members
 from fedgroups.groups.outbox import new_activity_id, publish
 from fedgroups.models import Actor, Group, Post
+from fedgroups.models.post import republished_copy
 
 
 def new_note_id(group: Group) -> str:
@@ -50,10 +51,7 @@ async def group_reply_target(group: Group, in_reply_to: str) -> str:
     """A reply to a member's original post hangs off the group's Note of it."""
     if not in_reply_to:
         return ""
-    # By the id index, then the group: with the group in the WHERE clause SQLite walks the
-    # group's index instead, every post the group ever carried.
-    copies = await Post.filter(source_ap_id=in_reply_to).order_by("id")
-    republished = next((copy for copy in copies if copy.group_id == group.pk), None)  # type: ignore[attr-defined]
+    republished = await republished_copy(group.pk, in_reply_to)
     return republished.ap_id if republished is not None else in_reply_to
 
 

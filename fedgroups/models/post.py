@@ -74,3 +74,12 @@ async def live_copy(group_id: int, ap_id: str) -> Post | None:
         "id"
     )
     return next((copy for copy in copies if copy.group_id == group_id), None)  # type: ignore[attr-defined]
+
+
+async def republished_copy(group_id: int, source_ap_id: str) -> Post | None:
+    """The group's own Note of a member's post it republished (deleted or not), if any.
+
+    By the source's index, then picked by group, as `live_copy` does: few groups carry one post.
+    """
+    copies = await Post.filter(source_ap_id=source_ap_id).order_by("id")
+    return next((copy for copy in copies if copy.group_id == group_id), None)  # type: ignore[attr-defined]
