@@ -87,11 +87,10 @@ async def enqueue(
     """
     if is_remembering() and isinstance(recipients, list):
         # A batch's posts go to the same remembered members: their inboxes and what the
-        # policy says of each are worked out once (kept with the list they came from).
-        kept = await remembered(("inboxes of", id(recipients)), lambda: _plan(recipients))
-        if kept[0] is not recipients:  # another list now has that id: work it out afresh
-            kept = await _plan(recipients)
-        _, fresh, paused = kept
+        # policy says of each are worked out once. The plan holds the list itself, so no
+        # other list can take its id while the memo keeps the plan.
+        key = ("inboxes of", id(recipients))
+        _, fresh, paused = await remembered(key, lambda: _plan(recipients))
     else:
         _, fresh, paused = await _plan(recipients)
     if not new and fresh and activity.pk is not None:
@@ -113,8 +112,9 @@ async def enqueue(
 async def _plan(
     recipients: Iterable[Actor],
 ) -> tuple[Iterable[Actor], list[tuple[str, str]], frozenset[str]]:
-    """The distinct remote inboxes with their domains, less those the policy refuses, and
-    the domains whose deliveries wait (paused) for the peer to come back."""
+    """The recipients (kept alive with their plan), the distinct remote inboxes with their
+    domains, less those the policy refuses, and the domains whose deliveries wait (paused)
+    for the peer to come back."""
     inboxes = {
         actor.delivery_inbox: None
         for actor in recipients
