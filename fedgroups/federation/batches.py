@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 
 from fedgroups.federation import queue
 from fedgroups.federation.atomic import under_item_savepoint
-from fedgroups.federation.handlers.common import Ignored
+from fedgroups.federation.handlers.common import Ignored, embedded_object
 from fedgroups.federation.lazy_savepoint import lazy_savepoint
 from fedgroups.federation.memo import remembering
 from fedgroups.federation.offline import NetworkNeeded, offline
@@ -136,8 +136,8 @@ async def _run_in_transaction(
     deadline = loop.time() + seconds
     outcomes: list[tuple[InboxItem, str | None]] = []
     stop = None
-    waiting = WriteBehind()
     async with in_transaction() as connection:
+        batch = _Transaction(connection, process, memo, WriteBehind())
         for item in items:
             if outcomes and loop.time() > deadline:
                 break
@@ -147,10 +147,10 @@ async def _run_in_transaction(
             if halt is not None and item is halt.item:
                 stop = _Stop(halt.error)
                 break
-            if waiting and _may_read(item, waiting):
-                await _write(waiting, memo)
+            if batch.waiting and _may_read(item, batch.waiting):
+                await batch.write()
             try:
-                outcome = await _attempt_in_order(connection, item, process, memo, waiting)
+                outcome = await batch.attempt_in_order(item)
             except _Unprotected:
                 raise  # nothing of this transaction can be kept
             except Exception as exc:  # rolled back to its savepoint
@@ -158,15 +158,9 @@ async def _run_in_transaction(
                 stop = _Stop(exc)
                 break
             outcomes.append((item, outcome))
-        await _write(waiting, memo)
+        await batch.write()
         await _settle(outcomes)
     return len(outcomes), stop
-
-
-async def _write(waiting: WriteBehind, memo: dict[Hashable, Any]) -> None:
-    """Write the posts' waiting rows; what runs after them (notifications) shares the memo."""
-    with remembering(memo):
-        await waiting.flush()
 
 
 def _may_read(item: InboxItem, waiting: WriteBehind) -> bool:
@@ -174,75 +168,79 @@ def _may_read(item: InboxItem, waiting: WriteBehind) -> bool:
     anything, a post reads the post it replies to and its own earlier copies."""
     if item.activity_type not in POSTS:
         return True
-    embedded = item.body.get("object")
-    if not isinstance(embedded, dict):
+    embedded = embedded_object(item.body)
+    if embedded is None:
         return False  # given by id: it needs a fetch, so it runs alone, after a commit
     named = [embedded.get("id"), embedded.get("inReplyTo")]
     ids = [str(ap_id.get("id")) if isinstance(ap_id, dict) else ap_id for ap_id in named]
     return waiting.concerns(ap_id for ap_id in ids if isinstance(ap_id, str))
 
 
-async def _attempt_in_order(
-    connection: BaseDBAsyncClient,
-    item: InboxItem,
-    process: Process,
-    memo: dict[Hashable, Any],
-    waiting: WriteBehind,
-) -> str | None:
-    """`_attempt`; an item that must write at once (FlushFirst) runs again once the rows
-    waiting before it are written, so rows keep the order of their items."""
-    try:
-        return await _attempt(connection, item, process, memo, waiting)
-    except FlushFirst:
-        await _write(waiting, memo)
-        return await _attempt(connection, item, process, memo, waiting)
+@dataclass
+class _Transaction:
+    """What the items of one batch transaction share: its connection, the processor, the
+    batch's memo and the posts' rows waiting to be written."""
 
+    connection: BaseDBAsyncClient
+    process: Process
+    memo: dict[Hashable, Any]
+    waiting: WriteBehind
 
-async def _attempt(
-    connection: BaseDBAsyncClient,
-    item: InboxItem,
-    process: Process,
-    memo: dict[Hashable, Any],
-    waiting: WriteBehind,
-) -> str | None:
-    """Run one item under a savepoint, offline; the reason when it was ignored.
+    async def write(self) -> None:
+        """Write the posts' waiting rows; what runs after them (notifications) shares the
+        memo."""
+        with remembering(self.memo):
+            await self.waiting.flush()
 
-    Ignored is an outcome, not a failure: what the handler wrote before saying so is kept,
-    as it is for an item run alone. Posts share the batch's memo and leave their rows in
-    `waiting`; anything else may change what the memo holds, so it runs without it and
-    clears it, and writes its rows itself.
-
-    A post's savepoint is taken only if it writes (`lazy_savepoint.py`); most only read.
-    The savepoint is never released: the next item's nests inside it, and the commit keeps
-    them all. Releasing would cost a statement per item; rolling back to the newest savepoint
-    of that name undoes the failing item alone, since nothing after it has run. (PostgreSQL
-    keeps 64 subtransactions per transaction in its fast path: BATCH_SIZE stays below that.)
-    """
-    is_post = item.activity_type in POSTS
-    if not is_post:
-        memo.clear()
-    waiting.begin_item()
-    with lazy_savepoint(connection, _SAVEPOINT) as savepoint:
-        if not is_post:
-            await savepoint.take()  # it may write in any way: protected from its start
+    async def attempt_in_order(self, item: InboxItem) -> str | None:
+        """`attempt`; an item that must write at once (FlushFirst) runs again once the rows
+        waiting before it are written, so rows keep the order of their items."""
         try:
-            with (
-                offline(),
-                remembering(memo if is_post else None),
-                under_item_savepoint(is_post),
-                writing_behind(waiting if is_post else None),
-            ):
-                await process(item)
-        except Ignored as exc:
-            return str(exc)
-        except Exception as exc:
-            waiting.drop_item()
-            if savepoint.failed_unprotected:
-                raise _Unprotected(item, exc) from exc
-            if savepoint.taken:
-                await connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            raise
-    return None
+            return await self.attempt(item)
+        except FlushFirst:
+            await self.write()
+            return await self.attempt(item)
+
+    async def attempt(self, item: InboxItem) -> str | None:
+        """Run one item under a savepoint, offline; the reason when it was ignored.
+
+        Ignored is an outcome, not a failure: what the handler wrote before saying so is
+        kept, as it is for an item run alone. Posts share the batch's memo and leave their
+        rows in `waiting`; anything else may change what the memo holds, so it runs without
+        it and clears it, and writes its rows itself.
+
+        A post's savepoint is taken only if it writes (`lazy_savepoint.py`); most only read.
+        The savepoint is never released: the next item's nests inside it, and the commit
+        keeps them all. Releasing would cost a statement per item; rolling back to the newest
+        savepoint of that name undoes the failing item alone, since nothing after it has run.
+        (PostgreSQL keeps 64 subtransactions per transaction in its fast path: BATCH_SIZE
+        stays below that.)
+        """
+        is_post = item.activity_type in POSTS
+        if not is_post:
+            self.memo.clear()
+        self.waiting.begin_item()
+        with lazy_savepoint(self.connection, _SAVEPOINT) as savepoint:
+            if not is_post:
+                await savepoint.take()  # it may write in any way: protected from its start
+            try:
+                with (
+                    offline(),
+                    remembering(self.memo if is_post else None),
+                    under_item_savepoint(is_post),
+                    writing_behind(self.waiting if is_post else None),
+                ):
+                    await self.process(item)
+            except Ignored as exc:
+                return str(exc)
+            except Exception as exc:
+                self.waiting.drop_item()
+                if savepoint.failed_unprotected:
+                    raise _Unprotected(item, exc) from exc
+                if savepoint.taken:
+                    await self.connection.execute_query(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                raise
+        return None
 
 
 async def _settle(outcomes: Sequence[tuple[InboxItem, str | None]]) -> None:
