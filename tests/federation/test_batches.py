@@ -60,6 +60,15 @@ def _worker(settings: Settings, client: httpx.AsyncClient, process: InboxProcess
     return Worker(settings, client, SchemePreferences(), process, concurrency=1)
 
 
+async def _queued_and_run(
+    settings: Settings, client: httpx.AsyncClient, process: InboxProcessor, count: int
+) -> list[str]:
+    """`count` queued items, one worker run over them; their activity ids, in claim order."""
+    items = [await inbox_item(n) for n in range(count)]
+    await _worker(settings, client, process).run_until_idle()
+    return [item.activity_ap_id for item in items]
+
+
 async def _effect(sender: Actor, item: InboxItem) -> None:
     """A row written by processing `item`: unique per item, so it is written at most once."""
     await OutboxActivity.create(
@@ -88,13 +97,11 @@ async def test_a_failing_item_is_isolated_and_the_others_commit(
         if item.activity_ap_id.endswith("/2"):
             raise RuntimeError("the handler tripped")
 
-    items = [await inbox_item(n) for n in range(5)]
-    await _worker(settings, peer_client, process).run_until_idle()
-    ids = [item.activity_ap_id for item in items]
+    ids = await _queued_and_run(settings, peer_client, process, 5)
     assert calls == ids  # each processed once; the failure did not stop the ones after it
     assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
     assert await _effects() == ids[:2] + ids[3:]  # what the failing item wrote is rolled back
-    failed = await InboxItem.get(id=items[2].id)
+    failed = await InboxItem.get(activity_ap_id=ids[2])
     assert failed.attempts == 1 and failed.last_error.startswith("RuntimeError: the handler")
 
 
@@ -113,9 +120,7 @@ async def test_an_item_that_needs_the_network_runs_alone_and_in_its_place(
                 raise
         await _effect(sender, item)
 
-    items = [await inbox_item(n) for n in range(4)]
-    await _worker(settings, peer_client, process).run_until_idle()
-    ids = [item.activity_ap_id for item in items]
+    ids = await _queued_and_run(settings, peer_client, process, 4)
     assert offline_tries == [ids[1]]  # refused inside the batch, then run outside it
     assert await _effects() == ids  # in claim order
     assert await _states() == [JobState.DONE] * 4
@@ -168,10 +173,9 @@ async def test_a_post_that_writes_takes_its_savepoint_and_one_that_reads_does_no
         if item.activity_ap_id.endswith(("/1", "/3")):
             await _effect(sender, item)
 
-    items = [await inbox_item(n) for n in range(5)]
-    await _worker(settings, peer_client, process).run_until_idle()
+    ids = await _queued_and_run(settings, peer_client, process, 5)
     assert len(savepoints) == 2
-    assert await _effects() == [items[1].activity_ap_id, items[3].activity_ap_id]
+    assert await _effects() == [ids[1], ids[3]]
     assert await _states() == [JobState.DONE] * 5
 
 
@@ -186,9 +190,7 @@ async def test_a_nested_transaction_in_a_post_is_undone_with_it_alone(
         if item.activity_ap_id.endswith("/2"):
             raise RuntimeError("tripped after its nested transaction")
 
-    items = [await inbox_item(n) for n in range(5)]
-    await _worker(settings, peer_client, process).run_until_idle()
-    ids = [item.activity_ap_id for item in items]
+    ids = await _queued_and_run(settings, peer_client, process, 5)
     assert await _effects() == ids[:2] + ids[3:]
     assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
 
@@ -207,14 +209,12 @@ async def test_a_read_that_fails_before_any_write_undoes_the_batch_and_it_is_red
             await InboxItem._meta.db.execute_query("SELECT no_such_column FROM inbox_items")
         await _effect(sender, item)
 
-    items = [await inbox_item(n) for n in range(5)]
-    await _worker(settings, peer_client, process).run_until_idle()
-    ids = [item.activity_ap_id for item in items]
+    ids = await _queued_and_run(settings, peer_client, process, 5)
     # Undone, redone up to the failing item, which is then failed with its error, alone.
     assert calls == ["0", "1", "2", "0", "1", "3", "4"]
     assert await _effects() == ids[:2] + ids[3:]  # each written once
     assert await _states() == THIRD_OF_FIVE_LEFT_QUEUED
-    failed = await InboxItem.get(id=items[2].id)
+    failed = await InboxItem.get(activity_ap_id=ids[2])
     assert failed.attempts == 1 and "no_such_column" in failed.last_error
 
 
@@ -531,6 +531,11 @@ def _each_kind(rosa: Actor, group: Group, private: Group) -> list[dict[str, Any]
     ]
 
 
+def _each_kind_taken(rosa: Actor) -> tuple[list[str], list[str], list[str]]:
+    """`_taken` once `_each_kind` went through: one post republished, one published, one held."""
+    return [f"{rosa.ap_id}/notes/1"], [f"{rosa.ap_id}/notes/2"], [f"{rosa.ap_id}/notes/3"]
+
+
 def _again(activity: dict[str, Any]) -> dict[str, Any]:
     """Another Create of the same post: the inbox would refuse the same activity id."""
     return {**activity, "id": f"{activity['id']}/again"}
@@ -566,11 +571,7 @@ async def test_replays_of_published_held_and_republished_posts_are_refused_in_a_
         await _received(activity)
     await _process_all(settings, federation)
     taken = await _taken(group, private)
-    assert taken == (
-        [f"{rosa.ap_id}/notes/1"],
-        [f"{rosa.ap_id}/notes/2"],
-        [f"{rosa.ap_id}/notes/3"],
-    )
+    assert taken == _each_kind_taken(rosa)
     replay_checks.clear()
     for activity in first:
         await _received(_again(activity))
@@ -619,11 +620,7 @@ async def test_the_same_post_twice_in_one_batch_is_taken_once(
         await _received(_again(activity))
     await _process_all(settings, federation)
     taken = await _taken(group, private)
-    assert taken == (
-        [f"{rosa.ap_id}/notes/1"],
-        [f"{rosa.ap_id}/notes/2"],
-        [f"{rosa.ap_id}/notes/3"],
-    )
+    assert taken == _each_kind_taken(rosa)
     assert await OutboxActivity.filter(activity_type="Announce").count() == 2
     assert await OutboxActivity.filter(activity_type="Create", actor=private.actor).count() == 1
     assert len(replay_checks) == 3  # the second copies alone
